@@ -1,0 +1,31 @@
+# One command each: `make test` (sets itself up on a fresh machine), `make demo`, `make bench`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench screenshots console clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(VENV)/bin/code-console demo
+
+console: $(STAMP)
+	$(VENV)/bin/code-console
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+screenshots: $(STAMP)
+	$(PY) scripts/export_screenshots.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

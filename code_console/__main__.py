@@ -1,0 +1,3 @@
+from code_console.cli import main
+
+raise SystemExit(main())

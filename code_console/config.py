@@ -1,0 +1,47 @@
+"""Settings, read from the environment with the prefix CODE_CONSOLE_ (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CODE_CONSOLE_", extra="ignore")
+
+    # No URI means the embedded in-process store (demos and first tries).
+    mongo_uri: str | None = None
+    mongo_db: str = "code_console"
+    # Bounds every MongoDB call: server selection, connect and each operation.
+    mongo_timeout_seconds: float = Field(5.0, gt=0)
+    # Uploads write large batches; a batch may take longer than a point query.
+    mongo_batch_timeout_seconds: float = Field(120.0, gt=0)
+
+    s3_bucket: str = "codes"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_timeout_seconds: float = Field(10.0, gt=0)
+
+    reservation_ttl_seconds: int = Field(86_400, gt=0)
+    upload_batch_size: int = Field(50_000, gt=0)
+    reserve_max_count: int = Field(10_000, gt=0)
+    code_max_length: int = Field(128, gt=0)
+
+    # HTTP API (JWT). A supreme principal carries a truthy value in this claim.
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_private_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_supreme_claim: str = "supreme"
+    jwt_leeway_seconds: int = Field(30, ge=0, le=60)
+    api_prefix: str = ""
+    api_max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)
+
+    # Console
+    refresh_seconds: float = Field(2.0, gt=0)
+    low_stock_threshold: int = Field(1_000, ge=0)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongo_uri

@@ -1,0 +1,168 @@
+"""Domain types: code types, statuses, principals and the results every front end renders."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Protocol
+
+from code_console.core.errors import InvalidInput
+
+
+class CodeType(str, enum.Enum):
+    TM = "tm"
+    EXTERNAL = "external"
+
+    @classmethod
+    def parse(cls, value: "str | CodeType | None") -> "CodeType":
+        if isinstance(value, CodeType):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(t.value for t in cls)
+            raise InvalidInput("invalid_type", f"invalid code type {value!r}: expected one of {valid}") from None
+
+
+class Status(str, enum.Enum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+
+    @classmethod
+    def parse(cls, value: "str | Status | None") -> "Status":
+        if isinstance(value, Status):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(s.value for s in cls)
+            raise InvalidInput("invalid_status", f"invalid status {value!r}: expected one of {valid}") from None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling. Every operation requires a supreme principal."""
+
+    subject: str
+    supreme: bool = False
+
+
+# The console and the CLI act as the operator who runs them.
+LOCAL_OPERATOR = Principal(subject="local-operator", supreme=True)
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    # MongoDB stores milliseconds; truncating here keeps read-back dates equal to written ones.
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Cancel(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    """Reported after each batch (and while validating) so a front end can draw a bar."""
+
+    phase: str  # "validating" or "writing"
+    codes: int
+    total_codes: int | None
+    bytes_read: int
+    total_bytes: int | None
+
+
+ProgressCallback = Callable[[UploadProgress], None]
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    in_: int
+    inserted: int
+    updated: int
+    conflicts: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        out = {"in": self.in_, "inserted": self.inserted, "updated": self.updated}
+        if self.conflicts:
+            out["conflicts"] = self.conflicts
+        return out
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    in_: int
+    updated: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"in": self.in_, "updated": self.updated}
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    available: int = 0
+    reserved: int = 0
+    assigned: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.available + self.reserved + self.assigned
+
+    def get(self, status: Status) -> int:
+        return getattr(self, status.value)
+
+    def to_dict(self, status: Status | None = None) -> dict[str, int]:
+        if status is not None:
+            return {status.value: self.get(status)}
+        return {"available": self.available, "reserved": self.reserved, "assigned": self.assigned}
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    campaign_id: str
+    counts: dict[CodeType, StatusCounts] = field(default_factory=dict)
+
+    def for_type(self, code_type: CodeType) -> StatusCounts:
+        return self.counts.get(code_type, StatusCounts())
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.counts.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "campaignId": self.campaign_id,
+            "counts": {t.value: self.for_type(t).to_dict() for t in CodeType},
+        }
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """One stored code, as support staff see it in a lookup."""
+
+    campaign_id: str
+    code_type: CodeType
+    code: str
+    status: Status
+    saved: datetime | None
+    reserved: datetime | None
+    assigned: datetime | None
+    reserve_id: str | None
+
+    def to_dict(self) -> dict:
+        def iso(d: datetime | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "campaignId": self.campaign_id,
+            "type": self.code_type.value,
+            "code": self.code,
+            "status": self.status.value,
+            "date": {"saved": iso(self.saved), "reserved": iso(self.reserved), "assigned": iso(self.assigned)},
+            "reserveId": self.reserve_id,
+        }

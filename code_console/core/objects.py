@@ -1,0 +1,146 @@
+"""Object sources: S3 (boto3), the only module that speaks S3, and a local folder for the embedded demo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from code_console.core.errors import CodeConsoleError, NotFound, ObjectStoreUnavailable
+
+
+class AccessDenied(CodeConsoleError):
+    code = "access_denied"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+
+
+class ObjectSource(Protocol):
+    label: str
+
+    def open(self, key: str) -> tuple[BinaryIO, int | None]:
+        """A readable stream of the object and its size in bytes, if known."""
+
+    def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]: ...
+
+    def put(self, key: str, body: bytes) -> None: ...
+
+
+class S3Objects:
+    def __init__(self, client, bucket: str, label: str | None = None) -> None:
+        self._client = client
+        self.bucket = bucket
+        self.label = label or f"s3://{bucket}"
+
+    def _translate(self, exc: Exception, key: str | None) -> CodeConsoleError:
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("NoSuchBucket",):
+                return NotFound("bucket_not_found", f"S3 bucket {self.bucket!r} does not exist")
+            if code in ("NoSuchKey", "404", "NotFound") or status == 404:
+                return NotFound("object_not_found", f"no S3 object {key!r} in bucket {self.bucket!r}")
+            if code in ("AccessDenied", "403", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch") or status == 403:
+                return AccessDenied(None, f"access denied to s3://{self.bucket}/{key or ''} ({code})")
+            return ObjectStoreUnavailable(None, f"S3 error {code or status}: {err.get('Message', '')}".strip())
+        return ObjectStoreUnavailable(None, f"S3 is unreachable or did not answer in time: {exc}")
+
+    def open(self, key: str) -> tuple[BinaryIO, int | None]:
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:  # botocore raises many families; all are translated
+            raise self._translate(exc, key) from exc
+        return _GuardedBody(response["Body"], self, key), response.get("ContentLength")
+
+    def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]:
+        out: list[ObjectInfo] = []
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    out.append(ObjectInfo(item["Key"], item["Size"]))
+                    if len(out) >= limit:
+                        return out
+        except Exception as exc:
+            raise self._translate(exc, prefix) from exc
+        return out
+
+    def put(self, key: str, body: bytes) -> None:
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
+        except Exception as exc:
+            raise self._translate(exc, key) from exc
+
+
+class _GuardedBody:
+    """A streaming body whose read errors (a cut connection, a stall) become domain errors."""
+
+    def __init__(self, body, owner: S3Objects, key: str) -> None:
+        self._body = body
+        self._owner = owner
+        self._key = key
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._body.read(n)
+        except Exception as exc:
+            raise ObjectStoreUnavailable(None, f"reading s3://{self._owner.bucket}/{self._key} failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._body.close()
+
+
+class DirectoryObjects:
+    """A local folder laid out like the bucket: the embedded demo's stand-in for S3."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.label = f"local folder {self.root}"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise NotFound("object_not_found", f"no object {key!r}")
+        return path
+
+    def open(self, key: str) -> tuple[BinaryIO, int | None]:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound("object_not_found", f"no object {key!r} in {self.label}")
+        return open(path, "rb"), path.stat().st_size
+
+    def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]:
+        out = []
+        for path in sorted(self.root.rglob("*")):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and key.startswith(prefix):
+                out.append(ObjectInfo(key, path.stat().st_size))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def put(self, key: str, body: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
+def s3_client(*, endpoint_url: str | None, region: str, timeout_seconds: float):
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=timeout_seconds,
+        read_timeout=timeout_seconds,
+        retries={"max_attempts": 3, "mode": "standard"},
+        s3={"addressing_style": "path"},
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)

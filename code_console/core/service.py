@@ -1,0 +1,408 @@
+"""CodeService: the one façade every front end (console, CLI, HTTP API) calls.
+
+Business rules live here once. Every operation checks the principal first and touches
+nothing when it is not supreme. Time comes from the injected clock.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import tempfile
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+from code_console.core.csvcodes import FileReport, iter_codes, scan
+from code_console.core.errors import Cancelled, CodeConsoleError, Forbidden, InvalidInput, NotFound
+from code_console.core.models import (
+    CampaignSummary,
+    Cancel,
+    Clock,
+    CodeRecord,
+    CodeType,
+    Principal,
+    ProgressCallback,
+    Status,
+    StatusCounts,
+    UpdateResult,
+    UploadProgress,
+    UploadResult,
+    utc_now,
+)
+from code_console.core.objects import ObjectInfo, ObjectSource
+from code_console.core.store import MongoStore
+
+CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+MAX_CODES_PER_CALL = 100_000
+# Candidates fetched per missing code: enough that concurrent callers rarely pick the same ones.
+OVERSAMPLE = 3
+OVERSAMPLE_SLACK = 16
+# A caller that keeps losing races still stops; each round is one or two round trips.
+MAX_RESERVE_ROUNDS = 200
+PROGRESS_EVERY = 65_536
+
+
+def validate_campaign_id(campaign_id: str) -> str:
+    if not isinstance(campaign_id, str) or not CAMPAIGN_PATTERN.match(campaign_id):
+        raise InvalidInput(
+            "invalid_campaign",
+            f"invalid campaign id {campaign_id!r}: use 1-128 letters, digits, '_', '-', '.', ':' (starting with a letter or digit)",
+        )
+    return campaign_id
+
+
+def parse_file_key(file_key: str, campaign_id: str) -> CodeType:
+    """Check `codes/{campaignId}/{type}/{file}` and return the type it names."""
+    if not isinstance(file_key, str) or not file_key:
+        raise InvalidInput("invalid_key", "file key is empty: expected codes/{campaignId}/{type}/{file}")
+    if file_key.startswith("/"):
+        raise InvalidInput("invalid_key", f"file key {file_key!r} must not start with '/': expected codes/{{campaignId}}/{{type}}/{{file}}")
+    parts = file_key.split("/")
+    if any(p in ("..", ".") for p in parts):
+        raise InvalidInput("invalid_key", f"file key {file_key!r} must not contain '.' or '..' segments")
+    if len(parts) < 4 or parts[0] != "codes":
+        raise InvalidInput("invalid_key", f"file key {file_key!r} does not match codes/{{campaignId}}/{{type}}/{{file}}")
+    _, key_campaign, key_type, *rest = parts
+    if key_campaign != campaign_id:
+        raise InvalidInput("invalid_key", f"file key {file_key!r} belongs to campaign {key_campaign!r}, not {campaign_id!r}")
+    if not rest[-1] or any(not p for p in rest):
+        raise InvalidInput("invalid_key", f"file key {file_key!r} has an empty file name")
+    try:
+        return CodeType.parse(key_type)
+    except InvalidInput:
+        raise InvalidInput("invalid_type", f"file key {file_key!r} names an invalid code type {key_type!r}: expected tm or external") from None
+
+
+def parse_count(value, maximum: int) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput("invalid_count", f"count must be a whole number from 1 to {maximum}, not {value!r}")
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        value = int(value)
+    if not isinstance(value, int):
+        raise InvalidInput("invalid_count", f"count must be a whole number from 1 to {maximum}, not {value!r}")
+    if not 1 <= value <= maximum:
+        raise InvalidInput("invalid_count", f"count must be from 1 to {maximum}, not {value}")
+    return value
+
+
+def parse_codes(codes, max_length: int) -> list[str]:
+    if isinstance(codes, (str, bytes)) or not isinstance(codes, (list, tuple)):
+        raise InvalidInput("invalid_codes", "codes must be a non-empty array of strings")
+    if not codes:
+        raise InvalidInput("invalid_codes", "codes must be a non-empty array of strings; got an empty one")
+    if len(codes) > MAX_CODES_PER_CALL:
+        raise InvalidInput("invalid_codes", f"at most {MAX_CODES_PER_CALL} codes per call; got {len(codes)}")
+    out = []
+    for i, code in enumerate(codes):
+        if not isinstance(code, str):
+            raise InvalidInput("invalid_codes", f"codes[{i}] is not a string: {code!r}")
+        code = code.strip()
+        if not code:
+            raise InvalidInput("invalid_codes", f"codes[{i}] is empty")
+        if len(code) > max_length or not code.isprintable():
+            raise InvalidInput("invalid_codes", f"codes[{i}] is not a valid code (printable, at most {max_length} characters)")
+        out.append(code)
+    return out
+
+
+class CodeService:
+    def __init__(
+        self,
+        store: MongoStore,
+        objects: ObjectSource | None = None,
+        *,
+        clock: Clock = utc_now,
+        reservation_ttl: timedelta = timedelta(hours=24),
+        batch_size: int = 50_000,
+        reserve_max_count: int = 10_000,
+        code_max_length: int = 128,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.objects = objects
+        self.clock = clock
+        self.reservation_ttl = reservation_ttl
+        self.batch_size = batch_size
+        self.reserve_max_count = reserve_max_count
+        self.code_max_length = code_max_length
+        self._rng = rng or random.Random()
+
+    # -- helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _authorize(principal: Principal) -> None:
+        if not isinstance(principal, Principal) or not principal.supreme:
+            raise Forbidden()
+
+    def _cutoff(self, now: datetime) -> datetime:
+        return now - self.reservation_ttl
+
+    @property
+    def store_label(self) -> str:
+        return self.store.label
+
+    # -- upload -------------------------------------------------------------------------
+
+    def upload_from_key(
+        self,
+        principal: Principal,
+        campaign_id: str,
+        file_key: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: Cancel | None = None,
+    ) -> UploadResult:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        code_type = parse_file_key(file_key, campaign_id)
+        objects = self._require_objects()
+        body, size = objects.open(file_key)
+        try:
+            return self._upload(campaign_id, code_type, body, size, seekable=False, progress=progress, cancel=cancel)
+        finally:
+            _close(body)
+
+    def upload_from_file(
+        self,
+        principal: Principal,
+        campaign_id: str,
+        code_type: CodeType | str,
+        source: str | os.PathLike | BinaryIO,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: Cancel | None = None,
+    ) -> UploadResult:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        code_type = CodeType.parse(code_type)
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if not path.is_file():
+                raise NotFound("file_not_found", f"no such file: {path}")
+            with open(path, "rb") as fh:
+                return self._upload(campaign_id, code_type, fh, path.stat().st_size, seekable=True, progress=progress, cancel=cancel)
+        seekable = bool(getattr(source, "seekable", lambda: False)())
+        return self._upload(campaign_id, code_type, source, None, seekable=seekable, progress=progress, cancel=cancel)
+
+    def _upload(self, campaign_id, code_type, source, size, *, seekable, progress, cancel) -> UploadResult:
+        """Validate the whole file, then write it in batches.
+
+        Validation first means a rejected file writes nothing at all. A stream that cannot be
+        rewound (S3, stdin, an HTTP body) is copied to a temporary file as it is validated, so it
+        is read from its source once and memory stays flat whatever its size.
+        """
+        start = source.tell() if seekable else 0
+        spool = None if seekable else tempfile.TemporaryFile(prefix="code-console-upload-")
+        try:
+            counter = [0]
+            total = 0
+            for _ in iter_codes(source, max_length=self.code_max_length, tee=spool, counter=counter):
+                total += 1
+                if total % PROGRESS_EVERY == 0:
+                    _check(cancel)
+                    if progress:
+                        progress(UploadProgress("validating", total, None, counter[0], size))
+            _check(cancel)
+            read_bytes = counter[0]
+            if progress:
+                progress(UploadProgress("validating", total, total, read_bytes, read_bytes))
+
+            if spool is not None:
+                spool.seek(0)
+                second = spool
+            else:
+                source.seek(start)
+                second = source
+            now = self.clock()
+            inserted = updated = conflicts = done = 0
+            batch: list[str] = []
+
+            def flush() -> None:
+                nonlocal inserted, updated, conflicts, done
+                written = self.store.write_batch(campaign_id, code_type, batch, now)
+                inserted += written.inserted
+                updated += written.updated
+                conflicts += written.conflicts
+                done += len(batch)
+                batch.clear()
+                if progress:
+                    progress(UploadProgress("writing", done, total, read_bytes, read_bytes))
+
+            for _, code in iter_codes(second, max_length=self.code_max_length):
+                batch.append(code)
+                if len(batch) >= self.batch_size:
+                    flush()
+                    if cancel is not None and cancel.is_set() and done < total:
+                        raise Cancelled(
+                            f"upload cancelled after {done:,} of {total:,} codes "
+                            f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it"
+                        )
+            if batch:
+                flush()
+            return UploadResult(in_=done, inserted=inserted, updated=updated, conflicts=conflicts)
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def preview_key(self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10) -> tuple[CodeType, FileReport]:
+        """Check a key and dry-run its file: first codes and problems, nothing written."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        code_type = parse_file_key(file_key, campaign_id)
+        body, _ = self._require_objects().open(file_key)
+        try:
+            return code_type, scan(body, max_length=self.code_max_length, preview=lines)
+        finally:
+            _close(body)
+
+    def preview_file(self, principal: Principal, path: str | os.PathLike, lines: int = 10) -> FileReport:
+        self._authorize(principal)
+        path = Path(path)
+        if not path.is_file():
+            raise NotFound("file_not_found", f"no such file: {path}")
+        with open(path, "rb") as fh:
+            return scan(fh, max_length=self.code_max_length, preview=lines)
+
+    def list_keys(self, principal: Principal, campaign_id: str, code_type: CodeType | str | None = None) -> list[ObjectInfo]:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        prefix = f"codes/{campaign_id}/"
+        if code_type is not None:
+            prefix += f"{CodeType.parse(code_type).value}/"
+        return self._require_objects().list(prefix)
+
+    def _require_objects(self) -> ObjectSource:
+        if self.objects is None:
+            raise CodeConsoleError("object_store_not_configured", "no S3 bucket is configured (set CODE_CONSOLE_S3_BUCKET)")
+        return self.objects
+
+    # -- reserve ------------------------------------------------------------------------
+
+    def reserve(
+        self,
+        principal: Principal,
+        campaign_id: str,
+        code_type: CodeType | str,
+        count,
+        *,
+        key: str | None = None,
+    ) -> list[str]:
+        """Reserve `count` available codes under one fresh reserveId.
+
+        Candidates are oversampled and shuffled so concurrent callers seldom collide; the
+        conditional update decides who wins each code; only a partial win needs the read-back.
+        The loop ends when the count is met or no candidate is left (the pool ran out).
+
+        With a `key`, the key is the reserveId: a retry returns the codes the first call
+        reserved (and tops them up if it stopped short) instead of reserving more.
+        """
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        code_type = CodeType.parse(code_type)
+        count = parse_count(count, self.reserve_max_count)
+        if key is not None and (not isinstance(key, str) or not RESERVATION_KEY_PATTERN.match(key)):
+            raise InvalidInput("invalid_key", "reservation key must be 1-128 letters, digits, '_', '-', '.', ':'")
+        reserve_id = key or uuid.uuid4().hex
+        now = self.clock()
+        cutoff = self._cutoff(now)
+
+        got: list[str] = self.store.codes_for_reservation(campaign_id, reserve_id) if key else []
+        if len(got) >= count:
+            return got
+        mine = set(got)
+        pool: list[str] = []
+        for _ in range(MAX_RESERVE_ROUNDS):
+            missing = count - len(got)
+            if missing <= 0:
+                break
+            if not pool:
+                pool = [c for c in self.store.find_available(campaign_id, code_type, cutoff, missing * OVERSAMPLE + OVERSAMPLE_SLACK) if c not in mine]
+                if not pool:
+                    break  # the pool is truly empty
+                self._rng.shuffle(pool)
+            attempt, pool = pool[:missing], pool[missing:]
+            won = self.store.try_reserve(campaign_id, code_type, attempt, reserve_id, now, cutoff)
+            if won == len(attempt):
+                got.extend(attempt)
+            elif won:
+                held = set(self.store.codes_for_reservation(campaign_id, reserve_id))
+                got.extend(c for c in attempt if c in held)
+            # won == 0: every candidate was taken by someone else; no read-back needed.
+            mine.update(got)
+        return got
+
+    # -- assign / release ---------------------------------------------------------------
+
+    def assign(self, principal: Principal, campaign_id: str, codes: Iterable[str]) -> UpdateResult:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        codes = parse_codes(codes, self.code_max_length)
+        updated = self.store.assign(campaign_id, list(dict.fromkeys(codes)), self.clock())
+        return UpdateResult(in_=len(codes), updated=updated)
+
+    def release(self, principal: Principal, campaign_id: str, codes: Iterable[str]) -> UpdateResult:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        codes = parse_codes(codes, self.code_max_length)
+        updated = self.store.release(campaign_id, list(dict.fromkeys(codes)))
+        return UpdateResult(in_=len(codes), updated=updated)
+
+    def release_reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> UpdateResult:
+        """Release every unassigned code of one reservation (support staff's bulk release)."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        if not isinstance(reserve_id, str) or not RESERVATION_KEY_PATTERN.match(reserve_id):
+            raise InvalidInput("invalid_reserve_id", f"invalid reserveId {reserve_id!r}")
+        held, released = self.store.release_reservation(campaign_id, reserve_id)
+        return UpdateResult(in_=held, updated=released)
+
+    # -- read ---------------------------------------------------------------------------
+
+    def count(self, principal: Principal, campaign_id: str, code_type: CodeType | str, status: Status | str | None = None) -> dict[str, int]:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        if code_type is None or code_type == "":
+            raise InvalidInput("invalid_type", "type is required: tm or external")
+        code_type = CodeType.parse(code_type)
+        parsed_status = Status.parse(status) if status not in (None, "") else None
+        return self.counts(principal, campaign_id, code_type).to_dict(parsed_status)
+
+    def counts(self, principal: Principal, campaign_id: str, code_type: CodeType | str) -> StatusCounts:
+        self._authorize(principal)
+        return self.store.count(campaign_id, CodeType.parse(code_type), self._cutoff(self.clock()))
+
+    def campaigns(self, principal: Principal) -> list[CampaignSummary]:
+        self._authorize(principal)
+        cutoff = self._cutoff(self.clock())
+        return [
+            CampaignSummary(cid, {t: self.store.count(cid, t, cutoff) for t in CodeType})
+            for cid in self.store.campaign_ids()
+        ]
+
+    def lookup(self, principal: Principal, code: str, campaign_id: str | None = None) -> list[CodeRecord]:
+        self._authorize(principal)
+        if not isinstance(code, str) or not code.strip():
+            raise InvalidInput("invalid_codes", "enter a code to look up")
+        if campaign_id:
+            validate_campaign_id(campaign_id)
+        return self.store.lookup(code.strip(), campaign_id or None, self._cutoff(self.clock()))
+
+    def reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> list[CodeRecord]:
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        return self.store.reservation_records(campaign_id, reserve_id, self._cutoff(self.clock()))
+
+
+def _check(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("upload cancelled before anything was written")
+
+
+def _close(body) -> None:
+    close = getattr(body, "close", None)
+    if close:
+        close()

@@ -1,0 +1,306 @@
+"""MongoDB repository: the only module that speaks Mongo.
+
+Documents keep the original service's shape:
+    {campaignId, type, code, date: {saved, reserved?, assigned?}, reserveId?}
+Status is computed from the dates, never stored. Every query is scoped by campaignId and
+every query shape is served by one of INDEXES (tests check the plans on a real server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+
+import pymongo
+from pymongo import errors as mongo_errors
+
+from code_console.core.errors import StoreUnavailable
+from code_console.core.models import CodeRecord, CodeType, Status, StatusCounts
+
+INDEXES = [
+    # Uniqueness per campaign, whatever the type: no code can sit in two pools.
+    ([("campaignId", 1), ("code", 1)], {"unique": True, "name": "campaign_code_unique"}),
+    # Candidate search and counts by status.
+    ([("campaignId", 1), ("type", 1), ("date.assigned", 1), ("date.reserved", 1)], {"name": "campaign_type_status"}),
+    # Read-back of a reservation, release by reserveId, idempotent retries.
+    ([("campaignId", 1), ("reserveId", 1)], {"name": "campaign_reserve_id"}),
+    # Support lookup of a code whose campaign is not known.
+    ([("code", 1)], {"name": "code"}),
+]
+
+# Lower bound for "has an assigned date": a range keeps the query on the index
+# (`$ne: null` is not index-friendly on every server).
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+_UNAVAILABLE = (
+    mongo_errors.ServerSelectionTimeoutError,
+    mongo_errors.AutoReconnect,  # includes NetworkTimeout and NotPrimaryError
+    mongo_errors.ConnectionFailure,
+    mongo_errors.ExecutionTimeout,
+    mongo_errors.WTimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class BatchWrite:
+    inserted: int
+    updated: int
+    conflicts: int
+
+
+def _available_filters(campaign_id: str, code_type: CodeType, cutoff: datetime) -> list[dict]:
+    """Available = unassigned and (never reserved, or reserved before the cutoff): two index ranges."""
+    base = {"campaignId": campaign_id, "type": code_type.value, "date.assigned": None}
+    return [{**base, "date.reserved": None}, {**base, "date.reserved": {"$lt": cutoff}}]
+
+
+class MongoStore:
+    """Repository over one pymongo-compatible collection.
+
+    `lock` makes each repository call atomic for stores that are not safe across threads
+    (the embedded mongomock store); a real server needs none.
+    """
+
+    def __init__(self, collection, *, label: str, lock: threading.RLock | None = None, client=None) -> None:
+        self._col = collection
+        self._lock = lock
+        self._client = client
+        self.label = label
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        guard = self._lock if self._lock is not None else contextlib.nullcontext()
+        try:
+            with guard:
+                yield
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(None, f"MongoDB is unreachable or did not answer in time ({self.label}): {_short(exc)}") from exc
+        except mongo_errors.PyMongoError as exc:
+            if _is_network_error(exc):
+                raise StoreUnavailable(None, f"MongoDB connection failed ({self.label}): {_short(exc)}") from exc
+            raise
+
+    @property
+    def collection(self):
+        return self._col
+
+    def ensure_indexes(self) -> None:
+        with self._call():
+            for keys, opts in INDEXES:
+                self._col.create_index(keys, **opts)
+
+    def ping(self) -> None:
+        with self._call():
+            if self._client is not None:
+                self._client.admin.command("ping")
+            else:
+                self._col.find_one({}, {"_id": 1})
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    # -- upload -------------------------------------------------------------------------
+
+    def write_batch(self, campaign_id: str, code_type: CodeType, codes: list[str], now: datetime) -> BatchWrite:
+        """Insert new codes and refresh `date.saved` of existing ones, in three commands.
+
+        Reserved/assigned dates and reserveId are never touched. A code stored under the other
+        type is a conflict and is left as it is. Counts are exact: in == inserted+updated+conflicts,
+        where a code repeated in the batch counts once as inserted and then as updated.
+        """
+        occurrences = Counter(codes)
+        unique = list(occurrences)
+        with self._call():
+            existing = {
+                d["code"]: d["type"]
+                for d in self._col.find({"campaignId": campaign_id, "code": {"$in": unique}}, {"_id": 0, "code": 1, "type": 1})
+            }
+            new = [c for c in unique if c not in existing]
+            raced: list[str] = []
+            inserted = 0
+            if new:
+                docs = [{"campaignId": campaign_id, "type": code_type.value, "code": c, "date": {"saved": now}} for c in new]
+                try:
+                    inserted = len(self._col.insert_many(docs, ordered=False).inserted_ids)
+                except mongo_errors.BulkWriteError as exc:
+                    details = exc.details
+                    others = [e for e in details.get("writeErrors", []) if e.get("code") != 11000]
+                    if others:
+                        raise
+                    inserted = details.get("nInserted", 0)
+                    # Stored by a concurrent upload between our find and our insert.
+                    raced = [new[e["index"]] for e in details.get("writeErrors", [])]
+                if raced:
+                    existing.update(
+                        (d["code"], d["type"])
+                        for d in self._col.find({"campaignId": campaign_id, "code": {"$in": raced}}, {"_id": 0, "code": 1, "type": 1})
+                    )
+            same = [c for c, t in existing.items() if t == code_type.value]
+            if same:
+                self._col.update_many(
+                    {"campaignId": campaign_id, "code": {"$in": same}, "type": code_type.value},
+                    {"$set": {"date.saved": now}},
+                )
+        conflicts = sum(n for c, n in occurrences.items() if existing.get(c, code_type.value) != code_type.value)
+        updated = len(codes) - inserted - conflicts
+        return BatchWrite(inserted=inserted, updated=updated, conflicts=conflicts)
+
+    # -- reserve ------------------------------------------------------------------------
+
+    def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[str]:
+        """Up to `limit` available codes: never-reserved first, then expired reservations."""
+        found: list[str] = []
+        with self._call():
+            for flt in _available_filters(campaign_id, code_type, cutoff):
+                need = limit - len(found)
+                if need <= 0:
+                    break
+                found.extend(d["code"] for d in self._col.find(flt, {"_id": 0, "code": 1}).limit(need))
+        return found
+
+    def try_reserve(self, campaign_id: str, code_type: CodeType, codes: list[str], reserve_id: str, now: datetime, cutoff: datetime) -> int:
+        """Reserve those of `codes` that are still available; returns how many were taken.
+
+        The availability test is in the update's filter, so each document changes only if it is
+        still available at the moment of its write: two callers can never both win one code.
+        """
+        with self._call():
+            result = self._col.update_many(
+                {
+                    "campaignId": campaign_id,
+                    "code": {"$in": codes},
+                    "type": code_type.value,
+                    "date.assigned": None,
+                    "$or": [{"date.reserved": None}, {"date.reserved": {"$lt": cutoff}}],
+                },
+                {"$set": {"date.reserved": now, "reserveId": reserve_id}},
+            )
+        return result.modified_count
+
+    def codes_for_reservation(self, campaign_id: str, reserve_id: str) -> list[str]:
+        with self._call():
+            return [d["code"] for d in self._col.find({"campaignId": campaign_id, "reserveId": reserve_id}, {"_id": 0, "code": 1})]
+
+    # -- assign / release ---------------------------------------------------------------
+
+    def assign(self, campaign_id: str, codes: list[str], now: datetime) -> int:
+        # `date.assigned: null` in the filter: the first assignment date is never overwritten.
+        with self._call():
+            result = self._col.update_many(
+                {"campaignId": campaign_id, "code": {"$in": codes}, "date.assigned": None},
+                {"$set": {"date.assigned": now}},
+            )
+        return result.modified_count
+
+    def release(self, campaign_id: str, codes: list[str]) -> int:
+        with self._call():
+            result = self._col.update_many(
+                {"campaignId": campaign_id, "code": {"$in": codes}, "date.assigned": None, "date.reserved": {"$gte": EPOCH}},
+                {"$unset": {"date.reserved": "", "reserveId": ""}},
+            )
+        return result.modified_count
+
+    def release_reservation(self, campaign_id: str, reserve_id: str) -> tuple[int, int]:
+        """Release every unassigned code of a reservation; returns (codes in it, released)."""
+        with self._call():
+            held = self._col.count_documents({"campaignId": campaign_id, "reserveId": reserve_id})
+            result = self._col.update_many(
+                {"campaignId": campaign_id, "reserveId": reserve_id, "date.assigned": None, "date.reserved": {"$gte": EPOCH}},
+                {"$unset": {"date.reserved": "", "reserveId": ""}},
+            )
+        return held, result.modified_count
+
+    # -- read ---------------------------------------------------------------------------
+
+    def count(self, campaign_id: str, code_type: CodeType, cutoff: datetime) -> StatusCounts:
+        base = {"campaignId": campaign_id, "type": code_type.value}
+        with self._call():
+            total = self._col.count_documents(base)
+            assigned = self._col.count_documents({**base, "date.assigned": {"$gte": EPOCH}}) if total else 0
+            reserved = (
+                self._col.count_documents({**base, "date.assigned": None, "date.reserved": {"$gte": cutoff}}) if total else 0
+            )
+        return StatusCounts(available=total - assigned - reserved, reserved=reserved, assigned=assigned)
+
+    def campaign_ids(self) -> list[str]:
+        with self._call():
+            return sorted(self._col.distinct("campaignId"))
+
+    def lookup(self, code: str, campaign_id: str | None, cutoff: datetime) -> list[CodeRecord]:
+        flt: dict = {"code": code}
+        if campaign_id:
+            flt["campaignId"] = campaign_id
+        with self._call():
+            docs = list(self._col.find(flt, {"_id": 0}).limit(100))
+        return [to_record(d, cutoff) for d in docs]
+
+    def reservation_records(self, campaign_id: str, reserve_id: str, cutoff: datetime, limit: int = 10_000) -> list[CodeRecord]:
+        with self._call():
+            docs = list(self._col.find({"campaignId": campaign_id, "reserveId": reserve_id}, {"_id": 0}).limit(limit))
+        return [to_record(d, cutoff) for d in docs]
+
+
+def to_record(doc: dict, cutoff: datetime) -> CodeRecord:
+    dates = doc.get("date") or {}
+    assigned, reserved = _aware(dates.get("assigned")), _aware(dates.get("reserved"))
+    if assigned:
+        status = Status.ASSIGNED
+    elif reserved and reserved >= cutoff:
+        status = Status.RESERVED
+    else:
+        status = Status.AVAILABLE
+    return CodeRecord(
+        campaign_id=doc["campaignId"],
+        code_type=CodeType(doc["type"]),
+        code=doc["code"],
+        status=status,
+        saved=_aware(dates.get("saved")),
+        reserved=reserved,
+        assigned=assigned,
+        reserve_id=doc.get("reserveId"),
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).split(", Timeout:")[0].split(", full error")[0]
+    return text[:200]
+
+
+def _is_network_error(exc: Exception) -> bool:
+    return isinstance(exc, (OSError, mongo_errors.NetworkTimeout))
+
+
+def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_seconds: float) -> MongoStore:
+    """A store on a real MongoDB (or wire-compatible) server; every call is bounded in time."""
+    ms = int(timeout_seconds * 1000)
+    client = pymongo.MongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=ms,
+        connectTimeoutMS=ms,
+        socketTimeoutMS=int(batch_timeout_seconds * 1000),
+        retryWrites=True,
+        appname="code-console",
+    )
+    return MongoStore(client[db_name]["codes"], label=_redact(uri), client=client)
+
+
+def _redact(uri: str) -> str:
+    # Never show credentials in the header or in errors.
+    if "@" in uri:
+        scheme, _, rest = uri.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri

@@ -1,0 +1,42 @@
+"""Builds a CodeService from Settings: the configured MongoDB and S3, or the embedded default."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from code_console.config import Settings
+from code_console.core import store as store_module
+from code_console.core.memory import MemoryStore
+from code_console.core.objects import S3Objects, s3_client
+from code_console.core.service import CodeService
+
+
+def open_service(settings: Settings | None = None, *, objects=None, clock=None) -> CodeService:
+    settings = settings or Settings()
+    if settings.embedded:
+        store = MemoryStore()
+    else:
+        store = store_module.connect(
+            settings.mongo_uri,
+            settings.mongo_db,
+            timeout_seconds=settings.mongo_timeout_seconds,
+            batch_timeout_seconds=settings.mongo_batch_timeout_seconds,
+        )
+    store.ensure_indexes()
+    if objects is None and settings.s3_bucket:
+        client = s3_client(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            timeout_seconds=settings.s3_timeout_seconds,
+        )
+        objects = S3Objects(client, settings.s3_bucket)
+    kwargs = {"clock": clock} if clock else {}
+    return CodeService(
+        store,
+        objects,
+        reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+        batch_size=settings.upload_batch_size,
+        reserve_max_count=settings.reserve_max_count,
+        code_max_length=settings.code_max_length,
+        **kwargs,
+    )
