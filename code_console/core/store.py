@@ -335,6 +335,10 @@ def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_sec
         connectTimeoutMS=ms,
         socketTimeoutMS=int(batch_timeout_seconds * 1000),
         retryWrites=True,
+        # j:true: a write is acknowledged only once it is in the journal, so a reservation a
+        # caller received survives a server crash. With j:false a SIGKILL lost acknowledged
+        # updates on SecantusDB (tests/faults/test_kill.py), which would let a code be handed out twice.
+        journal=True,
         appname="code-console",
         event_listeners=list(event_listeners),
     )
