@@ -54,6 +54,13 @@ _UNAVAILABLE = (
     mongo_errors.WTimeoutError,
 )
 
+# Server-side errors that say "not now" rather than "never": a node shutting down or stepping
+# down, a network error between servers, a lock timeout. pymongo raises them as a plain
+# OperationFailure once its own single retry (if any) is spent.
+_TRANSIENT_CODES = frozenset(
+    {6, 7, 24, 89, 91, 112, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+)
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -100,6 +107,15 @@ class MongoStore:
                 yield
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(None, f"MongoDB is unreachable or did not answer in time ({self.label}): {_short(exc)}") from exc
+        except mongo_errors.WriteConcernError as exc:
+            # The write was applied but its durability was not confirmed: an unknown outcome.
+            raise StoreUnavailable(
+                None, f"MongoDB applied a write but could not confirm it ({self.label}): {_short(exc)}; its outcome is unknown"
+            ) from exc
+        except mongo_errors.OperationFailure as exc:
+            if exc.code in _TRANSIENT_CODES or exc.has_error_label("RetryableWriteError"):
+                raise StoreUnavailable(None, f"MongoDB could not serve the request now ({self.label}): {_short(exc)}") from exc
+            raise
         except mongo_errors.PyMongoError as exc:
             if _is_network_error(exc):
                 raise StoreUnavailable(None, f"MongoDB connection failed ({self.label}): {_short(exc)}") from exc
