@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from code_console.core.csvcodes import FileReport, iter_codes, scan
-from code_console.core.errors import Cancelled, CodeConsoleError, Forbidden, InvalidInput, NotFound
+from code_console.core.errors import Cancelled, CodeConsoleError, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from code_console.core.models import (
     CampaignSummary,
     Cancel,
@@ -307,12 +307,28 @@ class CodeService:
         if key is not None and (not isinstance(key, str) or not RESERVATION_KEY_PATTERN.match(key)):
             raise InvalidInput("invalid_key", "reservation key must be 1-128 letters, digits, '_', '-', '.', ':'")
         reserve_id = key or uuid.uuid4().hex
+        try:
+            return self._reserve(campaign_id, code_type, count, reserve_id, key)
+        except StoreUnavailable as exc:
+            # A write whose reply was lost may have reserved codes: say what a retry does.
+            if key:
+                advice = f"retrying with the same key {key!r} is safe: it returns the codes reserved under it and reserves only what is missing"
+            else:
+                advice = (
+                    "codes may have been reserved and stay held until the reservation expires; "
+                    "pass a reservation key (--key, Idempotency-Key) so that a retry is safe"
+                )
+            raise StoreUnavailable(None, f"{exc.message}; {advice}") from exc
+
+    def _reserve(self, campaign_id: str, code_type: CodeType, count: int, reserve_id: str, key: str | None) -> list[str]:
         now = self.clock()
         cutoff = self._cutoff(now)
 
         got: list[str] = self.store.codes_for_reservation(campaign_id, reserve_id) if key else []
         if len(got) >= count:
-            return got
+            # A write that landed after its caller gave up can leave more than `count` codes under
+            # a key; a retry still gets at most `count`, the same ones each time.
+            return sorted(got)[:count]
         mine = set(got)
         pool: list[Candidate] = []
         for _ in range(MAX_RESERVE_ROUNDS):
