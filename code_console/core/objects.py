@@ -87,15 +87,31 @@ class _GuardedBody:
         self._body = body
         self._owner = owner
         self._key = key
+        self._read = 0
 
     def read(self, n: int = -1) -> bytes:
         try:
-            return self._body.read(n)
+            chunk = self._body.read(n)
         except Exception as exc:
-            raise ObjectStoreUnavailable(None, f"reading s3://{self._owner.bucket}/{self._key} failed: {exc}") from exc
+            raise ObjectStoreUnavailable(
+                None, f"reading s3://{self._owner.bucket}/{self._key} failed after {self._read:,} bytes: {_stream_failure(exc)}"
+            ) from exc
+        self._read += len(chunk)
+        return chunk
 
     def close(self) -> None:
         self._body.close()
+
+
+def _stream_failure(exc: Exception) -> str:
+    # botocore's own text for a stalled stream names no endpoint ('endpoint URL: "None"').
+    from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+
+    if isinstance(exc, (ReadTimeoutError, TimeoutError)):
+        return "the stream stalled (no data within the read timeout)"
+    if isinstance(exc, (IncompleteReadError, ResponseStreamingError)):
+        return f"the connection ended before the whole object arrived ({exc})"
+    return str(exc)
 
 
 class DirectoryObjects:
