@@ -138,7 +138,7 @@ def _run_scripted(command: str, args) -> int:
     service = open_service(Settings())
     if command == "upload":
         progress = _ProgressBar() if sys.stderr.isatty() else None
-        if args.file_key:
+        if args.file_key is not None:
             if args.code_type:
                 raise InvalidInput("invalid_key", "--type is taken from the file key; do not pass it with --file-key")
             result = service.upload_from_key(me, args.campaign, args.file_key, progress=progress)
