@@ -324,7 +324,13 @@ class CodeService:
         now = self.clock()
         cutoff = self._cutoff(now)
 
-        got: list[str] = self.store.codes_for_reservation(campaign_id, reserve_id) if key else []
+        # A key's codes whose reservation expired are back in the pool: they are not returned as
+        # held but may be reserved again below (the compare-and-set takes them if still free).
+        got: list[str] = (
+            [r.code for r in self.store.reservation_records(campaign_id, reserve_id, cutoff) if r.status is not Status.AVAILABLE]
+            if key
+            else []
+        )
         if len(got) >= count:
             # A write that landed after its caller gave up can leave more than `count` codes under
             # a key; a retry still gets at most `count`, the same ones each time.
