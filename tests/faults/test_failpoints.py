@@ -121,11 +121,13 @@ def test_update_applied_after_the_client_gave_up_then_keyed_retry(service, store
 
 
 def test_keyed_retry_racing_a_late_write_never_returns_more_than_count(service, store, fail_points):
-    fail_points.fail(["update"], blockConnection=True, blockTimeMS=2500)
+    # Held 4 s against a 1 s client timeout: the retry below has 3 s to finish before the late
+    # write lands, even on a loaded machine.
+    fail_points.fail(["update"], blockConnection=True, blockTimeMS=4000)
     with pytest.raises(StoreUnavailable):
         service.reserve(ME, "FP", "tm", 6, key="race-1")
     first = service.reserve(ME, "FP", "tm", 6, key="race-1")  # before the late write lands
-    assert len(first) == 6
+    assert len(first) == 6 and _held(store, "race-1") == sorted(first)
     # The late write lands (it can only take codes still in the state it saw: no double hand-out).
     held = wait_until(lambda: (h := _held(store, "race-1")) and len(h) > 6 and h, timeout=15)
     assert set(first) <= set(held) and len(held) <= 12
