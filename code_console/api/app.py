@@ -262,6 +262,32 @@ class RequestContext:
         token = request_id_var.set(request_id)
         status = 500
         response_started = False
+        recorded = False
+
+        def record() -> None:
+            # Called before the last byte goes out, so a client that has its response can
+            # already see it in /metrics.
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            # A route template bounds the label set; static routes (docs) have no template.
+            template = getattr(route, "path", None) or (scope["path"] if "endpoint" in scope else "unmatched")
+            self.metrics.observe_request(template, scope["method"], status, elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "subject": scope["state"].get("subject"),
+                    "client": (scope.get("client") or ("", 0))[0],
+                },
+            )
 
         async def send_with_id(message) -> None:
             nonlocal status, response_started
@@ -269,6 +295,8 @@ class RequestContext:
                 status = message["status"]
                 response_started = True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
             await send(message)
 
         limit = self.max_body_bytes
@@ -295,22 +323,5 @@ class RequestContext:
             if not response_started:
                 await JSONResponse(errors.internal_error_body(request_id), status_code=500)(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            # A route template bounds the label set; static routes (docs) have no template.
-            template = getattr(route, "path", None) or (scope["path"] if "endpoint" in scope else "unmatched")
-            self.metrics.observe_request(template, scope["method"], status, elapsed)
-            state = scope.get("state") or {}
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": template,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "subject": state.get("subject"),
-                    "client": (scope.get("client") or ("", 0))[0],
-                },
-            )
+            record()
             request_id_var.reset(token)
