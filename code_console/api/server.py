@@ -8,6 +8,7 @@ import threading
 import uvicorn
 
 from code_console.api.app import create_app, normalize_prefix
+from code_console.api.auth import TokenVerifier
 from code_console.api.logs import log_config
 from code_console.config import Settings
 from code_console.core.service import CodeService
@@ -58,6 +59,7 @@ def serve(*, host: str, port: int, prefix: str | None = None) -> int:
     from code_console.runtime import open_service
 
     settings = Settings()
+    TokenVerifier.from_settings(settings)  # a server no token can pass is a configuration error: say so first
     service = open_service(settings)
     server = build_server(service, settings, host=host, port=port, prefix=prefix)
     app = server.config.app
