@@ -187,7 +187,6 @@ def create_app(service: CodeService, settings: Settings, *, prefix: str | None =
     async def metrics_endpoint() -> PlainTextResponse:
         return PlainTextResponse(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    # Open routes first: /heartbeat must not be taken for a campaign.
     app.include_router(open_routes)
     app.include_router(api)
 
