@@ -302,7 +302,7 @@ class CodeService:
 
         got: list[str] = self.store.codes_for_reservation(campaign_id, reserve_id) if key else []
         if len(got) >= count:
-            return got
+            return sorted(got)
         mine = set(got)
         pool: list[Candidate] = []
         spread = OVERSAMPLE
@@ -332,7 +332,8 @@ class CodeService:
                 spread *= 2
                 pool = []
             mine.update(got)
-        return got
+        # Sorted, so a retry with the same key returns the very same list.
+        return sorted(got)
 
     # -- assign / release ---------------------------------------------------------------
 
