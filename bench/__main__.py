@@ -65,6 +65,7 @@ def main() -> int:
         cnt = count_bench.run(server.uri)
         for size, fig in cnt.items():
             row(f"count (SecantusDB) at {size:,} codes: commands, ms", f"{fig['cmds']}, {fig['ms_median']:.1f}")
+            row(f"upload (SecantusDB) of {size:,} new codes: codes/s", f"{fig['upload_codes_per_s']:,.0f}")
         shapes, scans = collscans(server.uri)
         row("plans: query shapes, collection scans", f"{shapes}, {scans}")
 

