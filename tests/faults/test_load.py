@@ -29,8 +29,12 @@ pytestmark = pytest.mark.realserver
 
 PROCESSES = 8
 CALLS = int(os.environ.get("LOAD_CALLS", "2000"))
-# About 40% of calls keep or assign their codes (3 on average): pools sized so they last.
-PER_POOL = max(1_500, CALLS * 2 // 5)
+# 4 pools of 1,500 codes. About 40% of calls keep or assign their codes (3 on average), so a
+# 10,000-call run empties the pools about halfway and the later calls come back short. Larger
+# pools (LOAD_PER_POOL=4000, 16,000 codes) made SecantusDB stop answering any command for over
+# 60 s after ~700 calls from 8 processes, with or without j:true (one process: no stall): a
+# limit of the test server, measured and left as an opt-in until it is understood.
+PER_POOL = int(os.environ.get("LOAD_PER_POOL") or 1_500)
 
 
 def test_load_held_no_duplicates_and_counts_balance(secantus):
