@@ -1,0 +1,105 @@
+"""Modal dialogs: confirmation (ModalScreen[bool]), errors and the help screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Markdown, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Says what will change and returns True only when the user confirms."""
+
+    BINDINGS = [
+        Binding("escape,n", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("y", "confirm", "Confirm", id="confirm.ok"),
+    ]
+
+    def __init__(self, title: str, body: str, confirm_label: str = "Confirm", *, danger: bool = False) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.confirm_label = confirm_label
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.body, id="confirm-body", classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.confirm_label} (y)", id="confirm", variant="error" if self.danger else "primary")
+                yield Button("Cancel (n)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ErrorScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="error.close")]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog error"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.message, id="error-message", classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+HELP = """\
+# Keys
+
+| Where | Key | Does |
+|---|---|---|
+| everywhere | `ctrl+p` | command palette: every action |
+| everywhere | `l` | look up a code or a reservation |
+| everywhere | `?` / `f1` | this help |
+| everywhere | `escape` | back / close / cancel an upload |
+| everywhere | `q` | quit |
+| demo | `t` / `+` / `-` | pause traffic / faster / slower |
+| campaigns | `/` | filter as you type |
+| campaigns | `s` / `S` | sort by the next column / reverse |
+| campaigns | `enter` | open the campaign |
+| campaigns, campaign | `r` / `p` | refresh now / pause refresh |
+| campaigns, campaign | `u` | upload wizard |
+| campaign | `v` | reserve N codes of a type |
+| campaign | `a` / `x` | assign / release codes (pasted or from a file) |
+| lookup | `enter` | search the code (or a reserveId, with a campaign) |
+| lookup | `x` / `X` | release the code / its whole reservation |
+| upload | `enter` | check the file, then upload it |
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help", classes="dialog"):
+            yield Markdown(HELP)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
