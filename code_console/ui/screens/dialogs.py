@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -70,28 +70,34 @@ class ErrorScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-HELP = """\
-# Keys
+# (where, keys, what they do); the help screen and the README list the same keys.
+KEYS = [
+    ("everywhere", "ctrl+p", "command palette: every action, searchable"),
+    ("", "l", "look up a code or a reservation"),
+    ("", "? f1", "this help"),
+    ("", "escape", "back, close, or cancel a running upload"),
+    ("", "q", "quit"),
+    ("demo", "t + -", "pause the simulated traffic, faster, slower"),
+    ("campaigns", "/", "filter as you type (enter or escape to leave)"),
+    ("", "s S", "sort by the next column, reverse the order"),
+    ("", "enter", "open the campaign"),
+    ("", "r p u", "refresh now, pause the refresh, upload wizard"),
+    ("campaign", "v", "reserve N codes of a type (shown, can be saved)"),
+    ("", "a x", "assign, release codes (pasted or from a file)"),
+    ("", "r p u", "refresh now, pause the refresh, upload wizard"),
+    ("upload", "enter", "check the chosen key or file (nothing written)"),
+    ("", "ctrl+u", "upload the checked file"),
+    ("lookup", "enter", "search a code (or a reserveId, with a campaign)"),
+    ("", "x X", "release the code, release its whole reservation"),
+    ("dialogs", "y n", "confirm, cancel; ctrl+s continues or saves"),
+]
 
-| Where | Key | Does |
-|---|---|---|
-| everywhere | `ctrl+p` | command palette: every action |
-| everywhere | `l` | look up a code or a reservation |
-| everywhere | `?` / `f1` | this help |
-| everywhere | `escape` | back / close / cancel an upload |
-| everywhere | `q` | quit |
-| demo | `t` / `+` / `-` | pause traffic / faster / slower |
-| campaigns | `/` | filter as you type |
-| campaigns | `s` / `S` | sort by the next column / reverse |
-| campaigns | `enter` | open the campaign |
-| campaigns, campaign | `r` / `p` | refresh now / pause refresh |
-| campaigns, campaign | `u` | upload wizard |
-| campaign | `v` | reserve N codes of a type |
-| campaign | `a` / `x` | assign / release codes (pasted or from a file) |
-| lookup | `enter` | search the code (or a reserveId, with a campaign) |
-| lookup | `x` / `X` | release the code / its whole reservation |
-| upload | `enter` | check the file, then upload it |
-"""
+
+def help_text() -> str:
+    lines = []
+    for where, keys, does in KEYS:
+        lines.append(f"[b]{where:<11}[/][reverse] {keys:<7} [/] {does}")
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -99,7 +105,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
-            yield Markdown(HELP)
+            yield Static("Keys", classes="dialog-title")
+            yield Static(help_text(), id="help-keys")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
     Button,
     ContentSwitcher,
@@ -81,7 +81,7 @@ class UploadScreen(ConsoleScreen):
                     yield Label("campaign ")
                     yield Input(self.campaign, id="upload-campaign", placeholder="campaign id")
                 with TabbedContent(id="source-tabs"):
-                    with TabPane("Bucket key", id="tab-bucket"):
+                    with TabPane(f"Bucket key ({self.bucket_label()})", id="tab-bucket"):
                         yield OptionList(id="keys")
                     with TabPane("Local file", id="tab-file"):
                         with Horizontal(classes="field"):
@@ -94,7 +94,8 @@ class UploadScreen(ConsoleScreen):
             with Vertical(id="step-check", classes="step"):
                 yield Static("1 Source · [b]2 Check[/] · 3 Upload", classes="status")
                 yield Static("", id="check-summary")
-                yield Static("", id="check-lines", classes="preview")
+                with VerticalScroll(classes="preview"):
+                    yield Static("", id="check-lines")
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Upload (ctrl+u)", id="start", variant="primary")
                     yield Button("Back (esc)", id="back")
@@ -107,6 +108,10 @@ class UploadScreen(ConsoleScreen):
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Done", id="done", variant="primary", disabled=True)
         yield Footer()
+
+    def bucket_label(self) -> str:
+        objects = self.service.objects
+        return objects.label if objects is not None else "no bucket configured"
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -185,9 +190,12 @@ class UploadScreen(ConsoleScreen):
             f"[b]{escape(plan.source)}[/]\ncampaign [b]{escape(plan.campaign)}[/] · type [b]{plan.code_type.value}[/] · "
             f"{report.codes:,} codes on {report.lines:,} lines\n{verdict}"
         )
-        lines = ["[b]first codes[/]"] + [f"  {escape(c)}" for c in report.first_codes]
+        lines = []
         if report.problems:
+            more = report.problems_total - len(report.problems)
             lines += ["[b red]problems[/]"] + [f"  {escape(str(p))}" for p in report.problems]
+            lines += [f"  … and {more:,} more"] if more else []
+        lines += ["[b]first codes[/]"] + [f"  {escape(c)}" for c in report.first_codes]
         self.query_one("#check-lines", Static).update("\n".join(lines))
         start = self.query_one("#start", Button)
         start.disabled = not report.ok or report.codes == 0
