@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime
 
 from code_console.core.models import CodeRecord, CodeType, StatusCounts
-from code_console.core.store import BatchWrite, to_record
+from code_console.core.store import BatchWrite, Candidate, to_record
 
 
 class MemoryStore:
@@ -83,22 +83,24 @@ class MemoryStore:
 
     # -- reserve ------------------------------------------------------------------------
 
-    def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[str]:
+    def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[Candidate]:
         with self._lock:
-            found: list[str] = []
+            found: list[Candidate] = []
             for code in self._fresh.get((campaign_id, code_type.value), {}):
-                found.append(code)
+                found.append(Candidate(code, None, None))
                 if len(found) >= limit:
                     return found
             for doc in self._codes.get(campaign_id, {}).values():
                 reserved = doc["date"].get("reserved")
                 if doc["type"] == code_type.value and reserved is not None and reserved < cutoff and doc["date"].get("assigned") is None:
-                    found.append(doc["code"])
+                    found.append(Candidate(doc["code"], doc.get("reserveId"), reserved))
                     if len(found) >= limit:
                         break
             return found
 
-    def try_reserve(self, campaign_id: str, code_type: CodeType, codes: list[str], reserve_id: str, now: datetime, cutoff: datetime) -> int:
+    def try_reserve(self, campaign_id: str, code_type: CodeType, candidates: list[Candidate], reserve_id: str, now: datetime, cutoff: datetime) -> int:
+        # Under the lock, "still available" is the same test as MongoStore's compare-and-set.
+        codes = [c.code for c in candidates]
         won = 0
         with self._lock:
             stored = self._codes.get(campaign_id, {})

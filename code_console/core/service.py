@@ -33,7 +33,7 @@ from code_console.core.models import (
     utc_now,
 )
 from code_console.core.objects import ObjectInfo, ObjectSource
-from code_console.core.store import MongoStore
+from code_console.core.store import Candidate, MongoStore
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -314,23 +314,24 @@ class CodeService:
         if len(got) >= count:
             return got
         mine = set(got)
-        pool: list[str] = []
+        pool: list[Candidate] = []
         for _ in range(MAX_RESERVE_ROUNDS):
             missing = count - len(got)
             if missing <= 0:
                 break
             if not pool:
-                pool = [c for c in self.store.find_available(campaign_id, code_type, cutoff, missing * OVERSAMPLE + OVERSAMPLE_SLACK) if c not in mine]
+                found = self.store.find_available(campaign_id, code_type, cutoff, missing * OVERSAMPLE + OVERSAMPLE_SLACK)
+                pool = [c for c in found if c.code not in mine]
                 if not pool:
                     break  # the pool is truly empty
                 self._rng.shuffle(pool)
             attempt, pool = pool[:missing], pool[missing:]
             won = self.store.try_reserve(campaign_id, code_type, attempt, reserve_id, now, cutoff)
             if won == len(attempt):
-                got.extend(attempt)
+                got.extend(c.code for c in attempt)
             elif won:
                 held = set(self.store.codes_for_reservation(campaign_id, reserve_id))
-                got.extend(c for c in attempt if c in held)
+                got.extend(c.code for c in attempt if c.code in held)
             # won == 0: every candidate was taken by someone else; no read-back needed.
             mine.update(got)
         return got

@@ -23,14 +23,24 @@ from code_console.core.models import CodeRecord, CodeType, Status, StatusCounts
 
 INDEXES = [
     # Uniqueness per campaign, whatever the type: no code can sit in two pools.
+    # Also serves the upload's find/update and a lookup within a campaign.
     ([("campaignId", 1), ("code", 1)], {"unique": True, "name": "campaign_code_unique"}),
-    # Candidate search and counts by status.
+    # Candidate search (fresh, then expired) and the status counts.
     ([("campaignId", 1), ("type", 1), ("date.assigned", 1), ("date.reserved", 1)], {"name": "campaign_type_status"}),
-    # Read-back of a reservation, release by reserveId, idempotent retries.
-    ([("campaignId", 1), ("reserveId", 1)], {"name": "campaign_reserve_id"}),
+    # The reserve's compare-and-set, the read-back by reserveId, release by reserveId.
+    (
+        [("campaignId", 1), ("reserveId", 1), ("date.assigned", 1), ("date.reserved", 1), ("code", 1)],
+        {"name": "campaign_reservation_state"},
+    ),
+    # Assign and release: unassigned codes of a list.
+    ([("campaignId", 1), ("date.assigned", 1), ("code", 1)], {"name": "campaign_unassigned_code"}),
     # Support lookup of a code whose campaign is not known.
     ([("code", 1)], {"name": "code"}),
 ]
+
+# Every filter below is an index prefix of equalities plus at most one range or $in on the next
+# field, with no residual clause: the shape any planner (SecantusDB's included) serves from
+# the index alone. tests/test_plans.py checks each one with explain().
 
 # Lower bound for "has an assigned date": a range keeps the query on the index
 # (`$ne: null` is not index-friendly on every server).
@@ -43,6 +53,15 @@ _UNAVAILABLE = (
     mongo_errors.ExecutionTimeout,
     mongo_errors.WTimeoutError,
 )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An available code and the state it was seen in (the reserve's compare-and-set compares it)."""
+
+    code: str
+    reserve_id: str | None
+    reserved: datetime | None
 
 
 @dataclass(frozen=True)
@@ -144,8 +163,9 @@ class MongoStore:
                     )
             same = [c for c, t in existing.items() if t == code_type.value]
             if same:
+                # Codes never change type, so `same` needs no type clause.
                 self._col.update_many(
-                    {"campaignId": campaign_id, "code": {"$in": same}, "type": code_type.value},
+                    {"campaignId": campaign_id, "code": {"$in": same}},
                     {"$set": {"date.saved": now}},
                 )
         conflicts = sum(n for c, n in occurrences.items() if existing.get(c, code_type.value) != code_type.value)
@@ -154,35 +174,44 @@ class MongoStore:
 
     # -- reserve ------------------------------------------------------------------------
 
-    def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[str]:
-        """Up to `limit` available codes: never-reserved first, then expired reservations."""
-        found: list[str] = []
+    def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[Candidate]:
+        """Up to `limit` available codes, each with the state it was seen in: never-reserved first, then expired."""
+        found: list[Candidate] = []
         with self._call():
             for flt in _available_filters(campaign_id, code_type, cutoff):
                 need = limit - len(found)
                 if need <= 0:
                     break
-                found.extend(d["code"] for d in self._col.find(flt, {"_id": 0, "code": 1}).limit(need))
+                for d in self._col.find(flt, {"_id": 0, "code": 1, "reserveId": 1, "date.reserved": 1}).limit(need):
+                    found.append(Candidate(d["code"], d.get("reserveId"), _aware((d.get("date") or {}).get("reserved"))))
         return found
 
-    def try_reserve(self, campaign_id: str, code_type: CodeType, codes: list[str], reserve_id: str, now: datetime, cutoff: datetime) -> int:
-        """Reserve those of `codes` that are still available; returns how many were taken.
+    def try_reserve(self, campaign_id: str, code_type: CodeType, candidates: list[Candidate], reserve_id: str, now: datetime, cutoff: datetime) -> int:
+        """Reserve those candidates still in the state they were seen in; returns how many were taken.
 
-        The availability test is in the update's filter, so each document changes only if it is
-        still available at the moment of its write: two callers can never both win one code.
+        A compare-and-set: each document changes only if its reserveId and reserved date are
+        still the ones find_available saw (and it is unassigned), so two callers can never
+        both win one code. Candidates seen in the same state share one update (uncontended:
+        all are fresh, so one command).
         """
+        groups: dict[tuple, list[str]] = {}
+        for c in candidates:
+            groups.setdefault((c.reserve_id, c.reserved), []).append(c.code)
+        won = 0
         with self._call():
-            result = self._col.update_many(
-                {
-                    "campaignId": campaign_id,
-                    "code": {"$in": codes},
-                    "type": code_type.value,
-                    "date.assigned": None,
-                    "$or": [{"date.reserved": None}, {"date.reserved": {"$lt": cutoff}}],
-                },
-                {"$set": {"date.reserved": now, "reserveId": reserve_id}},
-            )
-        return result.modified_count
+            for (seen_rid, seen_reserved), codes in groups.items():
+                result = self._col.update_many(
+                    {
+                        "campaignId": campaign_id,
+                        "reserveId": seen_rid,
+                        "date.assigned": None,
+                        "date.reserved": seen_reserved,
+                        "code": {"$in": codes},
+                    },
+                    {"$set": {"date.reserved": now, "reserveId": reserve_id}},
+                )
+                won += result.modified_count
+        return won
 
     def codes_for_reservation(self, campaign_id: str, reserve_id: str) -> list[str]:
         with self._call():
@@ -194,15 +223,17 @@ class MongoStore:
         # `date.assigned: null` in the filter: the first assignment date is never overwritten.
         with self._call():
             result = self._col.update_many(
-                {"campaignId": campaign_id, "code": {"$in": codes}, "date.assigned": None},
+                {"campaignId": campaign_id, "date.assigned": None, "code": {"$in": codes}},
                 {"$set": {"date.assigned": now}},
             )
         return result.modified_count
 
     def release(self, campaign_id: str, codes: list[str]) -> int:
+        # Unsetting fields a code does not have modifies nothing, so `modified_count` counts
+        # exactly the reserved codes released; the filter needs no clause on date.reserved.
         with self._call():
             result = self._col.update_many(
-                {"campaignId": campaign_id, "code": {"$in": codes}, "date.assigned": None, "date.reserved": {"$gte": EPOCH}},
+                {"campaignId": campaign_id, "date.assigned": None, "code": {"$in": codes}},
                 {"$unset": {"date.reserved": "", "reserveId": ""}},
             )
         return result.modified_count
@@ -212,7 +243,7 @@ class MongoStore:
         with self._call():
             held = self._col.count_documents({"campaignId": campaign_id, "reserveId": reserve_id})
             result = self._col.update_many(
-                {"campaignId": campaign_id, "reserveId": reserve_id, "date.assigned": None, "date.reserved": {"$gte": EPOCH}},
+                {"campaignId": campaign_id, "reserveId": reserve_id, "date.assigned": None},
                 {"$unset": {"date.reserved": "", "reserveId": ""}},
             )
         return held, result.modified_count
@@ -230,8 +261,16 @@ class MongoStore:
         return StatusCounts(available=total - assigned - reserved, reserved=reserved, assigned=assigned)
 
     def campaign_ids(self) -> list[str]:
+        """Distinct campaigns by walking the unique index: one indexed point query per campaign."""
+        out: list[str] = []
         with self._call():
-            return sorted(self._col.distinct("campaignId"))
+            flt: dict = {"campaignId": {"$gte": ""}}
+            while True:
+                doc = self._col.find_one(flt, {"_id": 0, "campaignId": 1}, sort=[("campaignId", 1)])
+                if doc is None:
+                    return out
+                out.append(doc["campaignId"])
+                flt = {"campaignId": {"$gt": doc["campaignId"]}}
 
     def lookup(self, code: str, campaign_id: str | None, cutoff: datetime) -> list[CodeRecord]:
         flt: dict = {"code": code}
@@ -283,8 +322,11 @@ def _is_network_error(exc: Exception) -> bool:
     return isinstance(exc, (OSError, mongo_errors.NetworkTimeout))
 
 
-def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_seconds: float) -> MongoStore:
-    """A store on a real MongoDB (or wire-compatible) server; every call is bounded in time."""
+def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_seconds: float, event_listeners=()) -> MongoStore:
+    """A store on a real MongoDB (or wire-compatible) server; every call is bounded in time.
+
+    `event_listeners` (pymongo command monitoring) lets tests and benchmarks count round trips.
+    """
     ms = int(timeout_seconds * 1000)
     client = pymongo.MongoClient(
         uri,
@@ -294,6 +336,7 @@ def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_sec
         socketTimeoutMS=int(batch_timeout_seconds * 1000),
         retryWrites=True,
         appname="code-console",
+        event_listeners=list(event_listeners),
     )
     return MongoStore(client[db_name]["codes"], label=_redact(uri), client=client)
 

@@ -1,0 +1,42 @@
+"""A separate process that hammers reserve on a shared MongoDB (used by the concurrency tests)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+
+def hammer(uri: str, db: str, campaign: str, calls: int, seed: int, start, results) -> None:
+    from code_console.core.models import LOCAL_OPERATOR
+    from code_console.core.service import CodeService
+    from code_console.core.store import connect
+
+    store = connect(uri, db, timeout_seconds=30, batch_timeout_seconds=60)
+    rounds: list[int] = []
+
+    class Counting:
+        """Counts the store calls each reserve makes (round trips, not seconds)."""
+
+        def __getattr__(self, name):
+            target = getattr(store, name)
+            if not callable(target):
+                return target
+
+            def call(*a, **kw):
+                rounds[-1] += 1
+                return target(*a, **kw)
+
+            return call
+
+    service = CodeService(Counting(), rng=random.Random(seed))
+    rng = random.Random(seed)
+    out = []
+    start.wait()
+    for _ in range(calls):
+        asked = rng.randint(1, 10)
+        rounds.append(0)
+        began = time.monotonic()
+        got = service.reserve(LOCAL_OPERATOR, campaign, "tm", asked)
+        out.append({"asked": asked, "got": got, "began": began, "ended": time.monotonic(), "commands": rounds[-1]})
+    store.close()
+    results.put(out)
