@@ -500,3 +500,24 @@ async def test_low_stock_warning_per_type(service):
         await settle(pilot)
         assert app.screen.query_one("#panel-external", CountPanel).low
         assert not app.screen.query_one("#panel-tm", CountPanel).low
+
+
+async def test_upload_failing_on_the_store_shows_one_error_and_the_wizard_says_failed(flaky):
+    store, service = flaky
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_upload("SPRING-TOUR")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        store.down = True
+        await pilot.press("ctrl+u", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, UploadScreen)  # one failure, one modal
+        assert "failed · MongoDB is unreachable" in text(app, "#run-result")
+        assert "STORE UNREACHABLE" in app.sub_title
+        store.down = False
+    assert service.counts(ME, "SPRING-TOUR", "external") == StatusCounts(1000, 0, 0)

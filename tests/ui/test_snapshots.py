@@ -89,7 +89,10 @@ def test_assign_dialog(snap_compare, service, size):
         await open_campaign(pilot, 1)
         await pilot.press("v", "enter", "y")
         await settle(pilot)
-        await pilot.press("escape", "a")
+        await pilot.press("escape")
+        await settle(pilot)  # back on the campaign: it polls once more
+        await pilot.press("a")
+        await settle(pilot)
 
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
 

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from code_console.core.models import CodeType
+from code_console.ui.screens.base import SteadyDialog
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class TypeChoice(RadioSet):
         return CodeType(button.name) if button is not None else CodeType.TM
 
 
-class ReserveDialog(ModalScreen[ReserveRequest | None]):
+class ReserveDialog(SteadyDialog, ModalScreen[ReserveRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="reserve.cancel")]
 
     def __init__(self, campaign: str, code_type: CodeType = CodeType.TM) -> None:
@@ -94,7 +95,7 @@ class ReserveDialog(ModalScreen[ReserveRequest | None]):
         self.dismiss(None)
 
 
-class CodesDialog(ModalScreen[CodesRequest | None]):
+class CodesDialog(SteadyDialog, ModalScreen[CodesRequest | None]):
     """Codes to assign or release: pasted in the box, or read from a file."""
 
     BINDINGS = [
@@ -149,7 +150,7 @@ class CodesDialog(ModalScreen[CodesRequest | None]):
         self.dismiss(None)
 
 
-class ReservedScreen(ModalScreen[str | None]):
+class ReservedScreen(SteadyDialog, ModalScreen[str | None]):
     """The codes just reserved; returns a path to save them to, or None."""
 
     BINDINGS = [

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 
 class ConsoleScreen(Screen):
+    """Base of the console's screens. Textual calls these handlers as well as a subclass's
+    own on_mount / on_worker_state_changed (it dispatches along the MRO): no super() calls."""
+
     # Worker groups whose end schedules the next poll (see Poller).
     POLL_GROUPS: frozenset[str] = frozenset()
 
@@ -47,3 +50,15 @@ def steady(screen: Screen) -> None:
         widget.cursor_blink = False
     for widget in screen.query(TextArea):
         widget.cursor_blink = False
+
+
+class SteadyDialog:
+    """Mixin for modal dialogs: their cursors stop blinking too when the app asks for it.
+
+    Textual calls the on_mount of every class in the MRO, so dialogs need no super() call.
+    """
+
+    def on_mount(self) -> None:
+        steady_widgets = getattr(self.app, "steady_widgets", None)
+        if steady_widgets is not None:
+            steady_widgets(self)

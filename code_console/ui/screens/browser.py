@@ -63,7 +63,6 @@ class BrowserScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one(DataTable)
         for index, (label, _) in enumerate(COLUMNS):
             table.add_column(label, key=str(index))

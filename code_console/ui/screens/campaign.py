@@ -59,7 +59,6 @@ class CampaignScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.poller = Poller(self, self.load_counts, self.console.refresh_seconds)
         self.poller.now()
         self.show_title()

@@ -6,10 +6,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+
+from code_console.ui.screens.base import SteadyDialog
 from textual.widgets import Button, Static
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(SteadyDialog, ModalScreen[bool]):
     """Says what will change and returns True only when the user confirms."""
 
     BINDINGS = [
@@ -45,7 +47,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ErrorScreen(ModalScreen[None]):
+class ErrorScreen(SteadyDialog, ModalScreen[None]):
     BINDINGS = [Binding("escape,enter", "close", "Close", id="error.close")]
 
     def __init__(self, title: str, message: str) -> None:
@@ -100,7 +102,7 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(SteadyDialog, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:

@@ -52,7 +52,6 @@ class LookupScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one(DataTable)
         table.add_columns(*self.COLUMNS)
         self.query_one("#lookup-code", Input).focus()

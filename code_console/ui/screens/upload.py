@@ -114,7 +114,6 @@ class UploadScreen(ConsoleScreen):
         return objects.label if objects is not None else "no bucket configured"
 
     def on_mount(self) -> None:
-        super().on_mount()
         if self.campaign:
             self.list_keys(self.campaign)
             self.query_one("#keys", OptionList).focus()
@@ -289,7 +288,6 @@ class UploadScreen(ConsoleScreen):
         self.notify("upload cancelled", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
         if event.worker.group == "upload" and event.state == WorkerState.ERROR:
             error = event.worker.error
             self.finish(f"[red b]failed[/] · {escape(getattr(error, 'message', None) or str(error))}")
