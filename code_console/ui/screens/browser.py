@@ -60,7 +60,7 @@ class BrowserScreen(ConsoleScreen):
         yield Input(placeholder="filter campaigns (/)", id="filter")
         yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         yield Static("", id="browser-status", classes="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -56,7 +56,7 @@ class CampaignScreen(ConsoleScreen):
             for code_type in CodeType:
                 yield CountPanel(code_type, self.console.low_stock[code_type])
         yield Static("v reserve · a assign · x release · u upload · l look up a code", id="last-result", classes="result")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.poller = Poller(self, self.load_counts, self.console.refresh_seconds)

@@ -49,7 +49,7 @@ class LookupScreen(ConsoleScreen):
             yield Input(self.campaign, id="lookup-campaign", placeholder="optional")
         yield DataTable(id="lookup-results", cursor_type="row")
         yield Static("enter searches · x releases the code · X releases its whole reservation", id="lookup-status", classes="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

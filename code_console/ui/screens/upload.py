@@ -107,7 +107,7 @@ class UploadScreen(ConsoleScreen):
                 yield Static("", id="run-result", classes="result")
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Done", id="done", variant="primary", disabled=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def bucket_label(self) -> str:
         objects = self.service.objects
