@@ -200,10 +200,11 @@ class CodeConsoleApp(App[None]):
     # -- command palette ------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        if isinstance(screen, ConsoleScreen):
-            yield from screen.palette_commands()
+        own = list(screen.palette_commands()) if isinstance(screen, ConsoleScreen) else []
+        yield from own
         yield SystemCommand("Look up a code", "Find a code or a reservation and release it", self.action_lookup)
-        yield SystemCommand("Upload codes", "Open the upload wizard", lambda: self.open_upload(getattr(screen, "campaign", None) or None))
+        if not any(command.title == "Upload codes" for command in own):
+            yield SystemCommand("Upload codes", "Open the upload wizard", lambda: self.open_upload(getattr(screen, "campaign", None) or None))
         yield SystemCommand("Help: keys", "List every key of the console", self.action_help)
         if self.traffic is not None:
             yield SystemCommand("Pause or resume demo traffic", "The simulated verification service", self.action_traffic_pause)

@@ -521,3 +521,34 @@ async def test_upload_failing_on_the_store_shows_one_error_and_the_wizard_says_f
         assert "STORE UNREACHABLE" in app.sub_title
         store.down = False
     assert service.counts(ME, "SPRING-TOUR", "external") == StatusCounts(1000, 0, 0)
+
+
+async def test_every_action_is_in_the_command_palette(service):
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Filter campaigns", "Sort by next column", "Reverse sort", "Refresh campaigns",
+                      "Pause or resume refresh", "Upload codes", "Open PARTNER-PROMO", "Look up a code", "Help: keys", "Quit"):
+            assert title in titles
+        assert titles.count("Upload codes") == 1
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Reserve codes", "Assign codes", "Release codes", "Refresh counts", "Pause or resume refresh",
+                      "Upload codes", "Back to campaigns", "Look up a code"):
+            assert title in titles
+        await pilot.press("l")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Release selected code", "Release whole reservation"} <= set(titles)
+
+
+async def test_an_empty_store_says_how_to_start(bucket, clock):
+    from code_console.core.service import CodeService
+
+    app = make_app(CodeService(MemoryStore(), bucket, clock=clock))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one(DataTable).row_count == 0
+        assert "no campaigns yet: press u to upload codes" in text(app, "#browser-status")
+        assert "embedded (in-process, not persisted) · s3://codes" in app.sub_title

@@ -135,6 +135,9 @@ class BrowserScreen(ConsoleScreen):
     def show_status(self) -> None:
         shown = len(self.query_one(DataTable).rows)
         poll = self.poller.describe() if self.poller else ""
+        if not self.summaries and self.poller is not None and self.poller.polls and not self.poller.running:
+            self.query_one("#browser-status", Static).update(f"no campaigns yet: press u to upload codes · {poll}")
+            return
         self.query_one("#browser-status", Static).update(
             f"{shown} of {len(self.summaries)} campaigns · sorted by {COLUMNS[self.sort_column][0]}"
             f"{' (reversed)' if self.sort_reverse else ''} · {poll} · enter opens"
