@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
@@ -71,7 +72,8 @@ class BrowserScreen(ConsoleScreen):
         self.poller.now()
 
     def on_screen_suspend(self) -> None:
-        if self.poller is not None:
+        # A dialog leaves this screen in view: keep it live. Another screen hides it: stop.
+        if self.poller is not None and not isinstance(self.app.screen, ModalScreen):
             self.poller.suspend()
 
     def on_screen_resume(self) -> None:

@@ -8,6 +8,7 @@ from typing import Iterable
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
@@ -64,7 +65,8 @@ class CampaignScreen(ConsoleScreen):
         self.show_title()
 
     def on_screen_suspend(self) -> None:
-        if self.poller is not None:
+        # A dialog leaves this screen in view: keep it live. Another screen hides it: stop.
+        if self.poller is not None and not isinstance(self.app.screen, ModalScreen):
             self.poller.suspend()
 
     def on_screen_resume(self) -> None:
