@@ -494,7 +494,7 @@ async def test_low_stock_warning_per_type(service):
         await settle(pilot)
         tm = app.screen.query_one("#panel-tm", CountPanel)
         assert tm.low and tm.has_class("low-stock")
-        assert "LOW STOCK: 120 available, below 150" in str(tm.query_one(".stock", Static).render())
+        assert "LOW STOCK: 120 left (< 150)" in str(tm.query_one(".stock", Static).render())
         assert not app.screen.query_one("#panel-external", CountPanel).low  # no codes of that type
         await pilot.press("escape", "up", "enter")  # SPRING-TOUR external: 1,000 < 1,200
         await settle(pilot)

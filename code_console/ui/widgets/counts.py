@@ -42,13 +42,13 @@ class CountPanel(Vertical):
         self.query_one(Sparkline).data = list(history)
         if history:
             self.query_one(".chart-label", Static).update(
-                f"available {min(history):,}–{max(history):,} over {len(history)} polls"
+                f"available {min(history):,}–{max(history):,} · {len(history)} polls"
             )
         stock = self.query_one(".stock", Static)
         if counts.total == 0:
             stock.update("[dim]no codes of this type[/]")
         elif self.low:
-            stock.update(f"LOW STOCK: {counts.available:,} available, below {self.threshold:,}")
+            stock.update(f"LOW STOCK: {counts.available:,} left (< {self.threshold:,})")
         else:
             stock.update(f"[dim]stock ok (warning below {self.threshold:,})[/]")
         self.set_class(self.low, "low-stock")
