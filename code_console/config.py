@@ -35,8 +35,14 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_supreme_claim: str = "supreme"
     jwt_leeway_seconds: int = Field(30, ge=0, le=60)
+    # Allow-list, comma-separated. Each key verifies only the listed algorithms of its own family:
+    # the secret HS256, an RSA public key RS256, a P-256 public key ES256.
+    jwt_algorithms: str = "HS256,RS256,ES256"
     api_prefix: str = ""
     api_max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    # Sent as Retry-After with a 503 when MongoDB or S3 cannot be reached.
+    api_retry_after_seconds: int = Field(5, ge=1)
+    api_log_level: str = "info"
 
     # Console
     refresh_seconds: float = Field(2.0, gt=0)

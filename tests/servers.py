@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -97,3 +99,49 @@ class S3Server:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+class ServeProcess:
+    """`python -m code_console serve --port 0`; its JSON log says which port it bound."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "code_console", "serve", "--host", "127.0.0.1", "--port", "0"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.port: int | None = None
+        self.lines: list[str] = []
+        # Set when the server listens, or when its log closes because it died first.
+        self.started_or_died = threading.Event()
+        # Drains the log for the whole run, so a full pipe can never stall the server.
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("msg") == "listening":
+                self.port = record["port"]
+                self.started_or_died.set()
+        self.started_or_died.set()
+
+    def wait_listening(self, timeout: float = 60) -> None:
+        self.started_or_died.wait(timeout)
+        if self.port is None:
+            raise RuntimeError("code-console serve did not start:\n" + "".join(self.lines[-20:]))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)

@@ -193,7 +193,7 @@ def test_reserve_with_key_is_idempotent(service):
     upload(service, "C1", "tm", *[f"A{i}" for i in range(6)])
     first = service.reserve(ME, "C1", "tm", 3, key="req-1")
     again = service.reserve(ME, "C1", "tm", 3, key="req-1")
-    assert sorted(again) == sorted(first)
+    assert again == first  # the very same list, order included
     assert service.count(ME, "C1", "tm") == {"available": 3, "reserved": 3, "assigned": 0}
     other = service.reserve(ME, "C1", "tm", 3, key="req-2")
     assert not set(other) & set(first)

@@ -162,18 +162,25 @@ class MemoryStore:
     # -- read ---------------------------------------------------------------------------
 
     def count(self, campaign_id: str, code_type: CodeType, cutoff: datetime) -> StatusCounts:
-        total = assigned = reserved = 0
+        return self.counts_by_type(campaign_id, cutoff, code_type).get(code_type, StatusCounts())
+
+    def counts_by_type(self, campaign_id: str, cutoff: datetime, code_type: CodeType | None = None) -> dict[CodeType, StatusCounts]:
+        tally: dict[str, list[int]] = {}
         with self._lock:
             for doc in self._codes.get(campaign_id, {}).values():
-                if doc["type"] != code_type.value:
+                if code_type is not None and doc["type"] != code_type.value:
                     continue
-                total += 1
+                t = tally.setdefault(doc["type"], [0, 0, 0])  # total, assigned, reserved
+                t[0] += 1
                 dates = doc["date"]
                 if dates.get("assigned") is not None:
-                    assigned += 1
+                    t[1] += 1
                 elif (r := dates.get("reserved")) is not None and r >= cutoff:
-                    reserved += 1
-        return StatusCounts(available=total - assigned - reserved, reserved=reserved, assigned=assigned)
+                    t[2] += 1
+        return {
+            CodeType(name): StatusCounts(available=total - assigned - reserved, reserved=reserved, assigned=assigned)
+            for name, (total, assigned, reserved) in tally.items()
+        }
 
     def campaign_ids(self) -> list[str]:
         with self._lock:

