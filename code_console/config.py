@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Console
     refresh_seconds: float = Field(2.0, gt=0)
     low_stock_threshold: int = Field(1_000, ge=0)
+    # Per-type overrides, e.g. CODE_CONSOLE_LOW_STOCK_THRESHOLDS='{"tm": 500, "external": 2000}'.
+    low_stock_thresholds: dict[str, int] = Field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:

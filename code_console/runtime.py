@@ -11,7 +11,7 @@ from code_console.core.objects import S3Objects, s3_client
 from code_console.core.service import CodeService
 
 
-def open_service(settings: Settings | None = None, *, objects=None, clock=None) -> CodeService:
+def open_service(settings: Settings | None = None, *, objects=None, clock=None, ensure_indexes: bool = True) -> CodeService:
     settings = settings or Settings()
     if settings.embedded:
         store = MemoryStore()
@@ -22,7 +22,10 @@ def open_service(settings: Settings | None = None, *, objects=None, clock=None) 
             timeout_seconds=settings.mongo_timeout_seconds,
             batch_timeout_seconds=settings.mongo_batch_timeout_seconds,
         )
-    store.ensure_indexes()
+    # The console passes False and creates the indexes from a worker, so that it can start
+    # (and keep retrying) while MongoDB is still unreachable.
+    if ensure_indexes:
+        store.ensure_indexes()
     if objects is None and settings.s3_bucket:
         client = s3_client(
             endpoint_url=settings.s3_endpoint_url,

@@ -1,0 +1,54 @@
+"""The live status-count panel of one code type: counts, a session chart and the low-stock warning."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+from code_console.core.models import CodeType, StatusCounts
+
+
+class CountPanel(Vertical):
+    DEFAULT_CLASSES = "count-panel"
+
+    def __init__(self, code_type: CodeType, threshold: int) -> None:
+        super().__init__(id=f"panel-{code_type.value}")
+        self.code_type = code_type
+        self.threshold = threshold
+        self.counts: StatusCounts | None = None
+        self.border_title = f"{code_type.value} codes"
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading…", classes="counts")
+        yield Static("available over the session", classes="chart-label")
+        yield Sparkline([], classes="chart")
+        yield Static("", classes="stock")
+
+    @property
+    def low(self) -> bool:
+        return self.counts is not None and self.counts.total > 0 and self.counts.available < self.threshold
+
+    def show(self, counts: StatusCounts, history: Sequence[int]) -> None:
+        self.counts = counts
+        self.query_one(".counts", Static).update(
+            f"[b]available[/]  {counts.available:>9,}\n"
+            f"[b]reserved[/]   {counts.reserved:>9,}\n"
+            f"[b]assigned[/]   {counts.assigned:>9,}\n"
+            f"[dim]total[/]      {counts.total:>9,}"
+        )
+        self.query_one(Sparkline).data = list(history)
+        if history:
+            self.query_one(".chart-label", Static).update(
+                f"available {min(history):,}–{max(history):,} · {len(history)} polls"
+            )
+        stock = self.query_one(".stock", Static)
+        if counts.total == 0:
+            stock.update("[dim]no codes of this type[/]")
+        elif self.low:
+            stock.update(f"LOW STOCK: {counts.available:,} left (< {self.threshold:,})")
+        else:
+            stock.update(f"[dim]stock ok (warning below {self.threshold:,})[/]")
+        self.set_class(self.low, "low-stock")

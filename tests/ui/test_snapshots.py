@@ -1,0 +1,174 @@
+"""Snapshots of every screen at 80x24 and 120x36.
+
+Volatile output is fixed: the clock is a FakeClock, there is no demo traffic and no refresh
+timer (polls happen when the test asks), cursors do not blink, the upload rate clock is fixed.
+Update baselines with `pytest tests/ui/test_snapshots.py --snapshot-update` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from code_console.core.models import LOCAL_OPERATOR as ME
+from code_console.ui.screens.upload import UploadScreen
+
+from tests.ui.conftest import make_app, settle
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+
+
+async def open_campaign(pilot, downs: int) -> None:
+    await settle(pilot)
+    await pilot.press(*(["down"] * downs), "enter")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_browser(snap_compare, service, size):
+    service.reserve(ME, "SPRING-TOUR", "tm", 40)
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_campaign_panels_and_chart(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        for count in (150, 300, 450):
+            codes = service.reserve(ME, "SPRING-TOUR", "tm", count)
+            service.assign(ME, "SPRING-TOUR", codes[: count // 2])
+            service.reserve(ME, "SPRING-TOUR", "external", count // 3)
+            await pilot.press("r")
+            await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_campaign_low_stock(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 2)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reserve_dialog(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("v")
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reserve_confirmation(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("v", "backspace", "1", "2", "enter")
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reserved_codes(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("v", "enter", "y")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_assign_dialog(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("v", "enter", "y")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)  # back on the campaign: it polls once more
+        await pilot.press("a")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_upload_source(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("u")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_upload_check_with_problems(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "enter")  # tm/broken.csv
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_upload_done(snap_compare, service, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.push_screen(UploadScreen("SPRING-TOUR"))
+        await settle(pilot)
+        await pilot.press("down", "enter")  # external/batch2.csv
+        await settle(pilot)
+        await pilot.press("ctrl+u", "y")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_lookup(snap_compare, service, size):
+    reserve_id = "verify-batch-0042"  # a reservation key is its reserveId: stable on every run
+    codes = service.reserve(ME, "SPRING-TOUR", "tm", 3, key=reserve_id)
+    service.assign(ME, "SPRING-TOUR", codes[:1])
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("l", *reserve_id)
+        pilot.app.screen.query_one("#lookup-campaign").value = "SPRING-TOUR"
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, service, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_store_unreachable(snap_compare, flaky, size):
+    store, service = flaky
+
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        store.down = True
+        await pilot.press("v", "enter", "y")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
