@@ -2,8 +2,8 @@
 user can type gets a clear error and a non-zero exit, and the stored data (on SecantusDB),
 compared document by document before and after, is unchanged.
 
-The console's upload and the HTTP API have their own batteries (test_bad_input_console.py,
-test_bad_input_api.py) when those front ends are present.
+The console's upload wizard and the HTTP API have their own batteries, in
+test_console_faults.py and test_api_faults.py.
 """
 
 from __future__ import annotations
