@@ -10,35 +10,34 @@ from typing import Callable, Protocol
 from code_console.core.errors import InvalidInput
 
 
-class CodeType(str, enum.Enum):
-    TM = "tm"
-    EXTERNAL = "external"
+class _Parsed(str, enum.Enum):
+    """A string enum whose parse() turns a bad value into a domain error naming the valid ones."""
 
     @classmethod
-    def parse(cls, value: "str | CodeType | None") -> "CodeType":
-        if isinstance(value, CodeType):
+    def parse(cls, value):
+        if isinstance(value, cls):
             return value
         try:
             return cls(value)
         except ValueError:
-            valid = ", ".join(t.value for t in cls)
-            raise InvalidInput("invalid_type", f"invalid code type {value!r}: expected one of {valid}") from None
+            valid = ", ".join(member.value for member in cls)
+            raise InvalidInput(cls._error_code, f"invalid {cls._noun} {value!r}: expected one of {valid}") from None
 
 
-class Status(str, enum.Enum):
+class CodeType(_Parsed):
+    TM = "tm"
+    EXTERNAL = "external"
+
+
+class Status(_Parsed):
     AVAILABLE = "available"
     RESERVED = "reserved"
     ASSIGNED = "assigned"
 
-    @classmethod
-    def parse(cls, value: "str | Status | None") -> "Status":
-        if isinstance(value, Status):
-            return value
-        try:
-            return cls(value)
-        except ValueError:
-            valid = ", ".join(s.value for s in cls)
-            raise InvalidInput("invalid_status", f"invalid status {value!r}: expected one of {valid}") from None
+
+# Set after the classes: an enum body would take them for members.
+CodeType._error_code, CodeType._noun = "invalid_type", "code type"
+Status._error_code, Status._noun = "invalid_status", "status"
 
 
 @dataclass(frozen=True)
