@@ -291,6 +291,15 @@ def test_count_by_status_and_all(service, clock):
     assert service.count(ME, "C1", "external") == {"available": 0, "reserved": 0, "assigned": 0}
 
 
+def test_campaign_counts_gives_every_type(service):
+    upload(service, "C1", "tm", "A1", "A2", "A3")
+    service.reserve(ME, "C1", "tm", 1)
+    assert service.campaign_counts(ME, "C1") == {
+        CodeType.TM: StatusCounts(available=2, reserved=1, assigned=0),
+        CodeType.EXTERNAL: StatusCounts(),
+    }
+
+
 @pytest.mark.parametrize("code_type, status", [(None, None), ("", None), ("gold", None), ("tm", "lost")])
 def test_count_needs_a_valid_type_and_status(service, code_type, status):
     with pytest.raises(InvalidInput):

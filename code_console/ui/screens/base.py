@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from textual.app import SystemCommand
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
     from code_console.ui.app import CodeConsoleApp
+    from code_console.ui.polling import Poller
 
 
 class ConsoleScreen(Screen):
@@ -42,6 +43,34 @@ class ConsoleScreen(Screen):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         return ()
+
+
+class PollingScreen(ConsoleScreen):
+    """A screen kept live by a Poller: refresh now, pause, and polls that stop while it is hidden."""
+
+    poller: "Poller | None" = None
+
+    def on_screen_suspend(self) -> None:
+        # A dialog leaves this screen in view: keep it live. Another screen hides it: stop.
+        if self.poller is not None and not isinstance(self.app.screen, ModalScreen):
+            self.poller.suspend()
+
+    def on_screen_resume(self) -> None:
+        if self.poller is not None:
+            self.poller.resume()
+
+    def action_refresh(self) -> None:
+        if self.poller is not None:
+            self.poller.now()
+
+    def action_pause(self) -> None:
+        if self.poller is not None:
+            paused = self.poller.toggle_pause()
+            self.notify("refresh paused" if paused else "refresh resumed", timeout=2)
+            self.show_poll_state()
+
+    def show_poll_state(self) -> None:
+        """Redraw whatever line says how the screen refreshes."""
 
 
 def steady(screen: Screen) -> None:

@@ -8,14 +8,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
 from code_console.core.models import LOCAL_OPERATOR, CampaignSummary, CodeType
 from code_console.ui.messages import CampaignsLoaded
 from code_console.ui.polling import Poller
-from code_console.ui.screens.base import ConsoleScreen
+from code_console.ui.screens.base import PollingScreen
 
 ME = LOCAL_OPERATOR
 
@@ -37,7 +36,7 @@ def _cell(value) -> Text:
     return Text(str(value))
 
 
-class BrowserScreen(ConsoleScreen):
+class BrowserScreen(PollingScreen):
     POLL_GROUPS = frozenset({"campaigns"})
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="browser.filter"),
@@ -70,15 +69,6 @@ class BrowserScreen(ConsoleScreen):
         table.focus()
         self.poller = Poller(self, self.load_campaigns, self.console.refresh_seconds)
         self.poller.now()
-
-    def on_screen_suspend(self) -> None:
-        # A dialog leaves this screen in view: keep it live. Another screen hides it: stop.
-        if self.poller is not None and not isinstance(self.app.screen, ModalScreen):
-            self.poller.suspend()
-
-    def on_screen_resume(self) -> None:
-        if self.poller is not None:
-            self.poller.resume()
 
     # -- store calls ----------------------------------------------------------------------
 
@@ -134,6 +124,9 @@ class BrowserScreen(ConsoleScreen):
             table.ordered_columns[index].label = Text(label + arrow)
         table.refresh()
 
+    def show_poll_state(self) -> None:
+        self.show_status()
+
     def show_status(self) -> None:
         shown = len(self.query_one(DataTable).rows)
         poll = self.poller.describe() if self.poller else ""
@@ -187,16 +180,6 @@ class BrowserScreen(ConsoleScreen):
     def action_sort_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
         self.render_rows()
-
-    def action_refresh(self) -> None:
-        if self.poller is not None:
-            self.poller.now()
-
-    def action_pause(self) -> None:
-        if self.poller is not None:
-            paused = self.poller.toggle_pause()
-            self.notify("refresh paused" if paused else "refresh resumed", timeout=2)
-            self.show_status()
 
     def action_upload(self) -> None:
         self.console.open_upload(self.selected_campaign())

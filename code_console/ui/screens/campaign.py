@@ -8,7 +8,6 @@ from typing import Iterable
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
@@ -19,7 +18,7 @@ from code_console.core.models import LOCAL_OPERATOR, CodeType
 from code_console.ui.messages import CodesRead, CodesSaved, CodesUpdated, CountsLoaded, Reserved
 from code_console.ui.polling import Poller
 from code_console.ui.screens.actions import CodesDialog, CodesRequest, ReserveDialog, ReservedScreen, ReserveRequest
-from code_console.ui.screens.base import ConsoleScreen
+from code_console.ui.screens.base import PollingScreen
 from code_console.ui.screens.dialogs import ConfirmScreen
 from code_console.ui.widgets.counts import CountPanel
 
@@ -31,7 +30,7 @@ WHAT_CHANGES = {
 }
 
 
-class CampaignScreen(ConsoleScreen):
+class CampaignScreen(PollingScreen):
     POLL_GROUPS = frozenset({"counts"})
     BINDINGS = [
         Binding("escape", "back", "Back", id="campaign.back"),
@@ -64,14 +63,8 @@ class CampaignScreen(ConsoleScreen):
         self.poller.now()
         self.show_title()
 
-    def on_screen_suspend(self) -> None:
-        # A dialog leaves this screen in view: keep it live. Another screen hides it: stop.
-        if self.poller is not None and not isinstance(self.app.screen, ModalScreen):
-            self.poller.suspend()
-
-    def on_screen_resume(self) -> None:
-        if self.poller is not None:
-            self.poller.resume()
+    def show_poll_state(self) -> None:
+        self.show_title()
 
     def show_title(self) -> None:
         poll = self.poller.describe() if self.poller else ""
@@ -82,7 +75,7 @@ class CampaignScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def load_counts(self) -> None:
         self.console.ensure_ready()
-        counts = {t: self.service.counts(ME, self.campaign, t) for t in CodeType}
+        counts = self.service.campaign_counts(ME, self.campaign)
         self.post_message(CountsLoaded(self.campaign, counts))
 
     def poll_finished(self, worker: Worker) -> None:
@@ -93,16 +86,6 @@ class CampaignScreen(ConsoleScreen):
         for code_type, counts in message.counts.items():
             history = self.console.record_available(self.campaign, code_type, counts.available)
             self.query_one(f"#panel-{code_type.value}", CountPanel).show(counts, history)
-
-    def action_refresh(self) -> None:
-        if self.poller is not None:
-            self.poller.now()
-
-    def action_pause(self) -> None:
-        if self.poller is not None:
-            paused = self.poller.toggle_pause()
-            self.notify("refresh paused" if paused else "refresh resumed", timeout=2)
-            self.show_title()
 
     def action_back(self) -> None:
         self.app.pop_screen()
