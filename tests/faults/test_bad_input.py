@@ -9,7 +9,6 @@ test_console_faults.py and test_api_faults.py.
 from __future__ import annotations
 
 import io
-import uuid
 
 import pytest
 
