@@ -1,7 +1,9 @@
 """Entry point `code-console`: the console by default, subcommands for scripting.
 
 Results go to stdout as JSON in the spec's shapes; errors go to stderr as one line with a
-non-zero exit status (2 bad input, 3 forbidden, 4 not found, 5 server unreachable, 130 cancelled).
+non-zero exit status chosen by the error's kind (EXIT_STATUS): 2 bad input, a conflict or a
+configuration fault, 3 forbidden or refused credentials, 4 not found, 5 server unreachable,
+130 cancelled.
 """
 
 from __future__ import annotations
@@ -12,24 +14,21 @@ import sys
 import time
 from typing import Sequence
 
-from code_console.core.errors import (
-    Cancelled,
-    CodeConsoleError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    ObjectStoreUnavailable,
-    StoreUnavailable,
-)
+from code_console.core.errors import CodeConsoleError, ErrorKind, InvalidInput, NotFound
 
-EXIT_CODES = [
-    (InvalidInput, 2),
-    (Forbidden, 3),
-    (NotFound, 4),
-    (StoreUnavailable, 5),
-    (ObjectStoreUnavailable, 5),
-    (Cancelled, 130),
-]
+# Every kind has a status: tests/test_error_policy.py checks that none is missing.
+EXIT_STATUS: dict[ErrorKind, int] = {
+    ErrorKind.INVALID_INPUT: 2,
+    ErrorKind.CONFLICT: 2,
+    ErrorKind.TOO_LARGE: 2,
+    ErrorKind.NOT_CONFIGURED: 2,
+    ErrorKind.UNAUTHENTICATED: 3,
+    ErrorKind.FORBIDDEN: 3,
+    ErrorKind.UPSTREAM_REFUSED: 3,
+    ErrorKind.NOT_FOUND: 4,
+    ErrorKind.UNAVAILABLE: 5,
+    ErrorKind.CANCELLED: 130,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_scripted(command, args)
     except CodeConsoleError as exc:
         print(f"code-console: {exc.code}: {exc.message}", file=sys.stderr)
-        return next((status for cls, status in EXIT_CODES if isinstance(exc, cls)), 1)
+        return EXIT_STATUS[exc.kind]
     except KeyboardInterrupt:
         print("code-console: interrupted", file=sys.stderr)
         return 130

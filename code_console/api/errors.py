@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from code_console.core.errors import (
+    AccessDenied,
     CodeConsoleError,
     Forbidden,
     InvalidInput,
@@ -19,17 +20,8 @@ from code_console.core.errors import (
     ObjectStoreUnavailable,
     StoreUnavailable,
 )
-from code_console.core.objects import AccessDenied
-
-
-class Unauthorized(CodeConsoleError):
-    """No token, or a token that does not verify."""
-
-    code = "unauthorized"
-
-
-class PayloadTooLarge(CodeConsoleError):
-    code = "payload_too_large"
+from code_console.core.errors import TooLarge as PayloadTooLarge
+from code_console.core.errors import Unauthenticated as Unauthorized
 
 
 # Most specific first: the first class the error is an instance of decides.

@@ -40,12 +40,27 @@ CodeType._error_code, CodeType._noun = "invalid_type", "code type"
 Status._error_code, Status._noun = "invalid_status", "status"
 
 
+class Channel(str, enum.Enum):
+    """The front end a call came through (recorded with every change)."""
+
+    CONSOLE = "console"
+    CLI = "cli"
+    API = "api"
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling. Every operation requires a supreme principal."""
+    """Who is calling. Every operation requires a supreme principal.
+
+    `subject` is the actor recorded with every change: the token's subject over HTTP, the
+    operator on the command line and in the console. `request_id` ties a change to the
+    HTTP request that made it.
+    """
 
     subject: str
     supreme: bool = False
+    channel: Channel = Channel.CLI
+    request_id: str | None = None
 
 
 # The console and the CLI act as the operator who runs them.
@@ -67,13 +82,18 @@ class Cancel(Protocol):
 
 @dataclass(frozen=True)
 class UploadProgress:
-    """Reported after each batch (and while validating) so a front end can draw a bar."""
+    """Reported while validating and after each write so a front end can draw a bar.
+
+    While writing, `batch` of `batches` is the batch being written (1-based).
+    """
 
     phase: str  # "validating" or "writing"
     codes: int
     total_codes: int | None
     bytes_read: int
     total_bytes: int | None
+    batch: int | None = None
+    batches: int | None = None
 
 
 ProgressCallback = Callable[[UploadProgress], None]
@@ -81,25 +101,60 @@ ProgressCallback = Callable[[UploadProgress], None]
 
 @dataclass(frozen=True)
 class UploadResult:
+    """`in` codes read = inserted + updated + conflicts + duplicates (repeats of a code earlier in the file)."""
+
     in_: int
     inserted: int
     updated: int
     conflicts: int = 0
+    duplicates: int = 0
 
     def to_dict(self) -> dict[str, int]:
         out = {"in": self.in_, "inserted": self.inserted, "updated": self.updated}
         if self.conflicts:
             out["conflicts"] = self.conflicts
+        if self.duplicates:
+            out["duplicates"] = self.duplicates
         return out
+
+
+class Unchanged(str, enum.Enum):
+    """Why assign or release left a code as it was."""
+
+    NOT_FOUND = "not_found"  # no such code in the campaign
+    ALREADY_ASSIGNED = "already_assigned"  # assigned before this call (assign never overwrites; release never frees)
+    NOT_RESERVED = "not_reserved"  # release: the code holds no reservation; with a reserveId: the code is held by none
+    OTHER_RESERVATION = "held_by_another_reservation"  # with a reserveId: another reservation holds the code now
 
 
 @dataclass(frozen=True)
 class UpdateResult:
+    """What assign or release did: `{"in", "updated"}` as the spec has it, and why the rest did not change.
+
+    `unchanged` maps each reason to the codes it applies to (each code once, in the order given).
+    """
+
     in_: int
     updated: int
+    unchanged: dict[Unchanged, tuple[str, ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, int]:
         return {"in": self.in_, "updated": self.updated}
+
+    def unchanged_dict(self) -> dict[str, list[str]]:
+        return {reason.value: list(codes) for reason, codes in self.unchanged.items() if codes}
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The answer to a reserve: the codes (sorted) and the reservation that holds them.
+
+    `reserve_id` is the caller's key when it gave one, else a fresh dashed UUID v4.
+    """
+
+    reserve_id: str
+    codes: list[str]
+    key: str | None = None
 
 
 @dataclass(frozen=True)

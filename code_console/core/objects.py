@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from code_console.core.errors import CodeConsoleError, NotFound, ObjectStoreUnavailable
-
-
-class AccessDenied(CodeConsoleError):
-    code = "access_denied"
+from code_console.core.errors import AccessDenied, CodeConsoleError, NotFound, ObjectStoreUnavailable
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,16 @@ nothing when it is not supreme. Time comes from the injected clock.
 
 from __future__ import annotations
 
-import itertools
 import os
 import random
 import re
-import tempfile
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from code_console.core.csvcodes import FileReport, iter_codes, scan
-from code_console.core.errors import Cancelled, CodeConsoleError, Forbidden, InvalidInput, NotFound, StoreUnavailable
+from code_console.core.csvcodes import FileReport, scan
+from code_console.core.errors import Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
 from code_console.core.models import (
     CampaignSummary,
     Cancel,
@@ -29,12 +27,12 @@ from code_console.core.models import (
     Status,
     StatusCounts,
     UpdateResult,
-    UploadProgress,
     UploadResult,
     utc_now,
 )
 from code_console.core.objects import ObjectInfo, ObjectSource
 from code_console.core.store import Candidate, MongoStore
+from code_console.core.upload import run_upload
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -46,7 +44,6 @@ OVERSAMPLE_SLACK = 16
 MAX_WINDOW = 4_096
 # A caller that keeps losing races still stops; each round is one or two round trips.
 MAX_RESERVE_ROUNDS = 200
-PROGRESS_EVERY = 65_536
 
 
 def validate_campaign_id(campaign_id: str) -> str:
@@ -191,52 +188,18 @@ class CodeService:
         return self._upload(campaign_id, code_type, source, None, progress=progress, cancel=cancel)
 
     def _upload(self, campaign_id, code_type, source, size, *, progress, cancel) -> UploadResult:
-        """Validate the whole file, then write it in batches.
-
-        Validation first means a rejected file writes nothing at all. The first pass writes the
-        clean codes, one per line, to a temporary file; the second reads them back without
-        parsing CSV again. So any stream (S3, stdin, an HTTP body) is read from its source once
-        and memory stays flat whatever the file's size.
-        """
-        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="code-console-upload-") as spool:
-            counter = [0]
-            total = 0
-            pending: list[str] = []
-            for _, code in iter_codes(source, max_length=self.code_max_length, counter=counter):
-                pending.append(code)
-                if len(pending) == PROGRESS_EVERY:
-                    spool.write("\n".join(pending) + "\n")
-                    total += len(pending)
-                    pending.clear()
-                    _check(cancel)
-                    if progress:
-                        progress(UploadProgress("validating", total, None, counter[0], size))
-            if pending:
-                spool.write("\n".join(pending) + "\n")
-                total += len(pending)
-            _check(cancel)
-            read_bytes = counter[0]
-            if progress:
-                progress(UploadProgress("validating", total, total, read_bytes, read_bytes))
-            spool.seek(0)
-
-            now = self.clock()
-            inserted = updated = conflicts = done = 0
-            while done < total:
-                batch = [line[:-1] for line in itertools.islice(spool, self.batch_size)]
-                written = self.store.write_batch(campaign_id, code_type, batch, now)
-                inserted += written.inserted
-                updated += written.updated
-                conflicts += written.conflicts
-                done += len(batch)
-                if progress:
-                    progress(UploadProgress("writing", done, total, read_bytes, read_bytes))
-                if cancel is not None and cancel.is_set() and done < total:
-                    raise Cancelled(
-                        f"upload cancelled after {done:,} of {total:,} codes "
-                        f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it"
-                    )
-            return UploadResult(in_=done, inserted=inserted, updated=updated, conflicts=conflicts)
+        return run_upload(
+            self.store,
+            campaign_id,
+            code_type,
+            source,
+            size,
+            clock=self.clock,
+            batch_size=self.batch_size,
+            max_length=self.code_max_length,
+            progress=progress,
+            cancel=cancel,
+        )
 
     def preview_key(self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10) -> tuple[CodeType, FileReport]:
         """Check a key and dry-run its file: first codes and problems, nothing written."""
@@ -267,7 +230,7 @@ class CodeService:
 
     def _require_objects(self) -> ObjectSource:
         if self.objects is None:
-            raise CodeConsoleError("object_store_not_configured", "no S3 bucket is configured (set CODE_CONSOLE_S3_BUCKET)")
+            raise NotConfigured("object_store_not_configured", "no S3 bucket is configured (set CODE_CONSOLE_S3_BUCKET)")
         return self.objects
 
     # -- reserve ------------------------------------------------------------------------
@@ -421,11 +384,6 @@ class CodeService:
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         return self.store.reservation_records(campaign_id, reserve_id, self._cutoff(self.clock()))
-
-
-def _check(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("upload cancelled before anything was written")
 
 
 def _close(body) -> None:

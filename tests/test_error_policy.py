@@ -1,0 +1,40 @@
+"""One error policy: every kind of domain error has an outcome in every front end's table."""
+
+from __future__ import annotations
+
+from code_console.cli import EXIT_STATUS
+from code_console.core import errors
+
+
+def _domain_error_classes():
+    seen, todo = [], [errors.CodeConsoleError]
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return seen
+
+
+def test_every_error_class_has_a_kind():
+    for cls in _domain_error_classes():
+        assert isinstance(cls.kind, errors.ErrorKind), cls
+
+
+def test_the_command_line_maps_every_kind():
+    assert set(EXIT_STATUS) == set(errors.ErrorKind)
+    assert EXIT_STATUS[errors.ErrorKind.INVALID_INPUT] == 2
+    assert EXIT_STATUS[errors.ErrorKind.CONFLICT] == 2
+    assert EXIT_STATUS[errors.ErrorKind.FORBIDDEN] == 3
+    assert EXIT_STATUS[errors.ErrorKind.UPSTREAM_REFUSED] == 3
+    assert EXIT_STATUS[errors.ErrorKind.NOT_FOUND] == 4
+    assert EXIT_STATUS[errors.ErrorKind.UNAVAILABLE] == 5
+    assert EXIT_STATUS[errors.ErrorKind.CANCELLED] == 130
+
+
+def test_one_constructor_shape():
+    for cls in _domain_error_classes():
+        exc = cls("some_code", "a message")
+        assert (exc.code, exc.message, str(exc)) == ("some_code", "a message" if cls is not errors.BadFile else "a message", "a message")
+    assert errors.Forbidden().message == "this operation requires a supreme principal"
+    assert errors.BadFile("bad_csv", "oops", 7).message == "line 7: oops"
+    assert errors.StoreUnavailable(None, "busy", slow=True).slow is True
