@@ -24,7 +24,7 @@ def run(uri: str, sizes=(1_000, 20_000)) -> dict:
         began = time.perf_counter()
         service.upload_from_file(ME, "N", "tm", data)
         upload_s = time.perf_counter() - began
-        got = service.reserve(ME, "N", "tm", size // 10)
+        got = service.reserve(ME, "N", "tm", size // 10).codes
         service.assign(ME, "N", got[: size // 20])
         times = []
         for _ in range(5):

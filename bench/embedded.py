@@ -18,7 +18,7 @@ def run(codes: int = 100_000) -> dict:
     result = service.upload_from_file(ME, "DEMO", "tm", io.BytesIO(data))
     upload_s = time.perf_counter() - began
     assert result.inserted == codes
-    service.reserve(ME, "DEMO", "tm", 5_000)
+    service.reserve(ME, "DEMO", "tm", 5_000).codes
     times = []
     for _ in range(10):
         began = time.perf_counter()

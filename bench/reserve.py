@@ -34,7 +34,7 @@ def uncontended(uri: str, calls: int = 100, count: int = 10) -> dict:
     started = time.perf_counter()
     for _ in range(calls):
         counter.reset()
-        assert len(service.reserve(ME, "U", "tm", count)) == count
+        assert len(service.reserve(ME, "U", "tm", count).codes) == count
         per_call.append(counter.total)
     seconds = time.perf_counter() - started
     store.collection.drop()
@@ -52,7 +52,7 @@ def _worker(uri, db, calls, seed, start, results):
     for _ in range(calls):
         asked = rng.randint(1, 10)
         counter.reset()
-        got = service.reserve(ME, "H", "tm", asked)
+        got = service.reserve(ME, "H", "tm", asked).codes
         out.append((asked, got, counter.total))
     store.close()
     results.put(out)

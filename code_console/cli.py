@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Sequence
 
-from code_console.core.errors import CodeConsoleError, ErrorKind, InvalidInput, NotFound
+from code_console.core.errors import CodeConsoleError, ErrorKind, InvalidInput
 
 # Every kind has a status: tests/test_error_policy.py checks that none is missing.
 EXIT_STATUS: dict[ErrorKind, int] = {
@@ -111,21 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _read_codes(args) -> list[str]:
-    from code_console.core.csvcodes import iter_codes
-
+def _read_codes(service, args) -> list[str]:
     codes = list(args.codes)
     if args.codes_file:
         if codes:
             raise InvalidInput("invalid_codes", "give codes as arguments or with --codes-file, not both")
-        if args.codes_file == "-":
-            codes = [c for _, c in iter_codes(sys.stdin.buffer, max_length=10_000)]
-        else:
-            try:
-                with open(args.codes_file, "rb") as fh:
-                    codes = [c for _, c in iter_codes(fh, max_length=10_000)]
-            except FileNotFoundError:
-                raise NotFound("file_not_found", f"no such file: {args.codes_file}") from None
+        codes = service.read_code_list(sys.stdin.buffer if args.codes_file == "-" else args.codes_file)
     return codes
 
 
@@ -150,16 +141,16 @@ def _run_scripted(command: str, args) -> int:
             progress.finish()
         out = result.to_dict()
     elif command == "reserve":
-        out = service.reserve(me, args.campaign, args.code_type, args.count, key=args.key)
+        out = service.reserve(me, args.campaign, args.code_type, args.count, key=args.key).codes
     elif command == "assign":
-        out = {"count": service.assign(me, args.campaign, _read_codes(args)).to_dict()}
+        out = {"count": service.assign(me, args.campaign, _read_codes(service, args)).to_dict()}
     elif command == "release":
         if args.reserve_id:
             if args.codes or args.codes_file:
                 raise InvalidInput("invalid_codes", "give codes or --reserve-id, not both")
             out = {"count": service.release_reservation(me, args.campaign, args.reserve_id).to_dict()}
         else:
-            out = {"count": service.release(me, args.campaign, _read_codes(args)).to_dict()}
+            out = {"count": service.release(me, args.campaign, _read_codes(service, args)).to_dict()}
     elif command == "count":
         out = service.count(me, args.campaign, args.code_type, args.status)
     elif command == "campaigns":

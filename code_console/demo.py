@@ -151,7 +151,7 @@ class VerificationTraffic:
         budget = max(1, int(self.rate * self.TICK_SECONDS))
         for _ in range(budget):
             campaign, code_type = self._rng.choice(self.pools)
-            codes = self.service.reserve(ME, campaign, code_type, self._rng.randint(1, 3))
+            codes = self.service.reserve(ME, campaign, code_type, self._rng.randint(1, 3)).codes
             if codes:
                 self.reserved += len(codes)
                 self._held.append((campaign, codes))

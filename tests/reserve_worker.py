@@ -36,7 +36,7 @@ def hammer(uri: str, db: str, campaign: str, calls: int, seed: int, start, resul
         asked = rng.randint(1, 10)
         rounds.append(0)
         began = time.monotonic()
-        got = service.reserve(LOCAL_OPERATOR, campaign, "tm", asked)
+        got = service.reserve(LOCAL_OPERATOR, campaign, "tm", asked).codes
         out.append({"asked": asked, "got": got, "began": began, "ended": time.monotonic(), "commands": rounds[-1]})
     store.close()
     results.put(out)

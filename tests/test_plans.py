@@ -59,14 +59,14 @@ def run_workload(service: CodeService, clock) -> None:
     service.upload_from_file(ME, "C1", "tm", io.BytesIO(data))
     service.upload_from_file(ME, "C1", "tm", io.BytesIO(data))  # re-upload: the update path
     service.upload_from_file(ME, "C2", "external", io.BytesIO(b"X1\nX2\n"))
-    first = service.reserve(ME, "C1", "tm", 30)
+    first = service.reserve(ME, "C1", "tm", 30).codes
     service.assign(ME, "C1", first[:10])
     service.release(ME, "C1", first[10:15])
     clock.advance(hours=25)
-    again = service.reserve(ME, "C1", "tm", 100)  # takes fresh codes, then expired ones
+    again = service.reserve(ME, "C1", "tm", 100).codes  # takes fresh codes, then expired ones
     rid = service.lookup(ME, again[0], "C1")[0].reserve_id
-    service.reserve(ME, "C1", "tm", 5, key="retry-1")
-    service.reserve(ME, "C1", "tm", 5, key="retry-1")
+    service.reserve(ME, "C1", "tm", 5, key="retry-1").codes
+    service.reserve(ME, "C1", "tm", 5, key="retry-1").codes
     service.release_reservation(ME, "C1", rid)
     service.count(ME, "C1", "tm")
     service.campaigns(ME)

@@ -44,7 +44,7 @@ def test_scenario_1_high_volume_launch(world, clock):
     lock = threading.Lock()
 
     def fan():
-        codes = service.reserve(ME, "TOUR", "tm", 5)
+        codes = service.reserve(ME, "TOUR", "tm", 5).codes
         with lock:
             got.append(codes)
 
@@ -70,7 +70,7 @@ def test_scenario_2_reupload_preserves_status(world):
     codes = [f"R{i:05d}" for i in range(1_000)]
     put("codes/C2/tm/codes.csv", codes)
     assert service.upload_from_key(ME, "C2", "codes/C2/tm/codes.csv").to_dict() == {"in": 1_000, "inserted": 1_000, "updated": 0}
-    reserved = service.reserve(ME, "C2", "tm", 100)
+    reserved = service.reserve(ME, "C2", "tm", 100).codes
     assert service.assign(ME, "C2", reserved[:50]).to_dict() == {"in": 50, "updated": 50}
     put("codes/C2/tm/codes.csv", [f"  {c}  " for c in codes])  # the corrected file: same codes, new format
     assert service.upload_from_key(ME, "C2", "codes/C2/tm/codes.csv").to_dict() == {"in": 1_000, "inserted": 0, "updated": 1_000}
@@ -82,14 +82,14 @@ def test_scenario_3_expiry_and_reuse(world, clock):
     service = make()
     put("codes/C3/tm/a.csv", [f"E{i:03d}" for i in range(100)])
     service.upload_from_key(ME, "C3", "codes/C3/tm/a.csv")
-    first = service.reserve(ME, "C3", "tm", 100)  # 8:00
+    first = service.reserve(ME, "C3", "tm", 100).codes  # 8:00
     first_rid = service.lookup(ME, first[0], "C3")[0].reserve_id
     clock.advance(hours=3)  # 11:00
     service.assign(ME, "C3", first[:60])
     unused = set(first[60:])
     clock.advance(hours=21, minutes=1)  # 8:01 next day
     assert service.count(ME, "C3", "tm") == {"available": 40, "reserved": 0, "assigned": 60}
-    again = service.reserve(ME, "C3", "tm", 40)
+    again = service.reserve(ME, "C3", "tm", 40).codes
     assert set(again) == unused
     records = [service.lookup(ME, c, "C3")[0] for c in again]
     assert {r.reserve_id for r in records} != {first_rid} and len({r.reserve_id for r in records}) == 1
@@ -143,9 +143,9 @@ def test_scenario_4_concurrent_race(world, mongo_store, clock):
     make().upload_from_key(ME, "C4", "codes/C4/tm/a.csv")
     a = CodeService(mongo_store, clock=clock, rng=_Rotate(0))
     got_a: list[str] = []
-    staged = _Staged(mongo_store, lambda: got_a.extend(a.reserve(ME, "C4", "tm", 10)))
+    staged = _Staged(mongo_store, lambda: got_a.extend(a.reserve(ME, "C4", "tm", 10).codes))
     b = CodeService(staged, clock=clock, rng=_Rotate(7))  # B's first pick overlaps A's by 3 codes
-    got_b = b.reserve(ME, "C4", "tm", 10)
+    got_b = b.reserve(ME, "C4", "tm", 10).codes
     assert sorted(got_a) == [f"K{i:02d}" for i in range(1, 11)]
     assert len(got_b) == 10 and not set(got_a) & set(got_b)
     # B: found candidates, won 7 of 10, read back 7 by reserveId, looked again and took the 3 missing.
@@ -160,8 +160,8 @@ def test_scenario_5_mixed_types(world):
     put("codes/CAMP123/external/batch1.csv", [f"EX{i:05d}" for i in range(2_000)])
     assert service.upload_from_key(ME, "CAMP123", "codes/CAMP123/tm/batch1.csv").to_dict() == {"in": 500, "inserted": 500, "updated": 0}
     assert service.upload_from_key(ME, "CAMP123", "codes/CAMP123/external/batch1.csv").to_dict() == {"in": 2_000, "inserted": 2_000, "updated": 0}
-    premium = service.reserve(ME, "CAMP123", "tm", 10)
-    standard = service.reserve(ME, "CAMP123", "external", 25)
+    premium = service.reserve(ME, "CAMP123", "tm", 10).codes
+    standard = service.reserve(ME, "CAMP123", "external", 25).codes
     assert all(c.startswith("TM") for c in premium) and len(premium) == 10
     assert all(c.startswith("EX") for c in standard) and len(standard) == 25
     assert service.count(ME, "CAMP123", "tm") == {"available": 490, "reserved": 10, "assigned": 0}

@@ -69,7 +69,7 @@ def test_same_code_in_two_campaigns_is_two_codes(service):
 
 def test_reupload_keeps_reserved_assigned_and_reserve_id_and_refreshes_saved(service, clock):
     upload(service, "C1", "tm", "A1", "A2", "A3")
-    got = service.reserve(ME, "C1", "tm", 2)
+    got = service.reserve(ME, "C1", "tm", 2).codes
     service.assign(ME, "C1", [got[0]])
     before = {r.code: r for c in ["A1", "A2", "A3"] for r in service.lookup(ME, c, "C1")}
     clock.advance(hours=1)
@@ -95,7 +95,7 @@ def test_reupload_keeps_reserved_assigned_and_reserve_id_and_refreshes_saved(ser
 )
 def test_bad_file_writes_nothing(service, data, code, line):
     upload(service, "C1", "tm", "A1", "A2")
-    service.reserve(ME, "C1", "tm", 1)
+    service.reserve(ME, "C1", "tm", 1).codes
     before = snapshot(service)
     with pytest.raises(BadFile) as info:
         service.upload_from_file(ME, "C1", "tm", io.BytesIO(data))
@@ -124,7 +124,7 @@ def test_upload_type_and_campaign_validated(service):
 
 def test_reserve_returns_requested_count_under_one_reserve_id(service, clock):
     upload(service, "C1", "tm", *[f"A{i}" for i in range(10)])
-    got = service.reserve(ME, "C1", "tm", 4)
+    got = service.reserve(ME, "C1", "tm", 4).codes
     assert len(got) == 4 and len(set(got)) == 4
     records = [service.lookup(ME, c, "C1")[0] for c in got]
     assert len({r.reserve_id for r in records}) == 1
@@ -134,44 +134,44 @@ def test_reserve_returns_requested_count_under_one_reserve_id(service, clock):
 
 def test_each_reserve_call_gets_a_fresh_reserve_id(service):
     upload(service, "C1", "tm", *[f"A{i}" for i in range(4)])
-    a = service.reserve(ME, "C1", "tm", 2)
-    b = service.reserve(ME, "C1", "tm", 2)
+    a = service.reserve(ME, "C1", "tm", 2).codes
+    b = service.reserve(ME, "C1", "tm", 2).codes
     assert not set(a) & set(b)
     assert service.lookup(ME, a[0], "C1")[0].reserve_id != service.lookup(ME, b[0], "C1")[0].reserve_id
 
 
 def test_reserve_returns_fewer_only_when_pool_runs_out(service):
     upload(service, "C1", "tm", "A1", "A2", "A3")
-    assert len(service.reserve(ME, "C1", "tm", 5)) == 3
-    assert service.reserve(ME, "C1", "tm", 1) == []
+    assert len(service.reserve(ME, "C1", "tm", 5).codes) == 3
+    assert service.reserve(ME, "C1", "tm", 1).codes == []
 
 
 def test_reserve_keeps_types_apart(service):
     upload(service, "C1", "tm", "A1", "A2")
     upload(service, "C1", "external", "X1")
-    assert sorted(service.reserve(ME, "C1", "external", 5)) == ["X1"]
-    assert sorted(service.reserve(ME, "C1", "tm", 5)) == ["A1", "A2"]
+    assert sorted(service.reserve(ME, "C1", "external", 5).codes) == ["X1"]
+    assert sorted(service.reserve(ME, "C1", "tm", 5).codes) == ["A1", "A2"]
 
 
 def test_reservation_expires_after_ttl_and_is_reserved_again(service, clock):
     upload(service, "C1", "tm", "A1", "A2")
-    first = service.reserve(ME, "C1", "tm", 2)
+    first = service.reserve(ME, "C1", "tm", 2).codes
     clock.advance(hours=23, minutes=59)
     assert service.count(ME, "C1", "tm") == {"available": 0, "reserved": 2, "assigned": 0}
-    assert service.reserve(ME, "C1", "tm", 1) == []
+    assert service.reserve(ME, "C1", "tm", 1).codes == []
     clock.advance(minutes=2)
     assert service.count(ME, "C1", "tm") == {"available": 2, "reserved": 0, "assigned": 0}
-    again = service.reserve(ME, "C1", "tm", 2)
+    again = service.reserve(ME, "C1", "tm", 2).codes
     assert sorted(again) == sorted(first)
     assert service.lookup(ME, again[0], "C1")[0].reserved == clock.now
 
 
 def test_assigned_codes_are_never_reserved(service, clock):
     upload(service, "C1", "tm", "A1", "A2")
-    got = service.reserve(ME, "C1", "tm", 2)
+    got = service.reserve(ME, "C1", "tm", 2).codes
     service.assign(ME, "C1", got)
     clock.advance(days=3)
-    assert service.reserve(ME, "C1", "tm", 2) == []
+    assert service.reserve(ME, "C1", "tm", 2).codes == []
     assert service.count(ME, "C1", "tm") == {"available": 0, "reserved": 0, "assigned": 2}
 
 
@@ -179,31 +179,31 @@ def test_assigned_codes_are_never_reserved(service, clock):
 def test_bad_counts_are_refused(service, count):
     upload(service, "C1", "tm", "A1")
     with pytest.raises(InvalidInput) as info:
-        service.reserve(ME, "C1", "tm", count)
+        service.reserve(ME, "C1", "tm", count).codes
     assert info.value.code == "invalid_count"
     assert service.count(ME, "C1", "tm") == {"available": 1, "reserved": 0, "assigned": 0}
 
 
 def test_count_as_digit_string_is_accepted(service):
     upload(service, "C1", "tm", "A1", "A2")
-    assert len(service.reserve(ME, "C1", "tm", "2")) == 2
+    assert len(service.reserve(ME, "C1", "tm", "2").codes) == 2
 
 
 def test_reserve_with_key_is_idempotent(service):
     upload(service, "C1", "tm", *[f"A{i}" for i in range(6)])
-    first = service.reserve(ME, "C1", "tm", 3, key="req-1")
-    again = service.reserve(ME, "C1", "tm", 3, key="req-1")
+    first = service.reserve(ME, "C1", "tm", 3, key="req-1").codes
+    again = service.reserve(ME, "C1", "tm", 3, key="req-1").codes
     assert again == first  # the very same list, order included
     assert service.count(ME, "C1", "tm") == {"available": 3, "reserved": 3, "assigned": 0}
-    other = service.reserve(ME, "C1", "tm", 3, key="req-2")
+    other = service.reserve(ME, "C1", "tm", 3, key="req-2").codes
     assert not set(other) & set(first)
 
 
 def test_reserve_with_key_tops_up_a_short_reservation(service):
     upload(service, "C1", "tm", "A1", "A2")
-    assert len(service.reserve(ME, "C1", "tm", 3, key="k")) == 2
+    assert len(service.reserve(ME, "C1", "tm", 3, key="k").codes) == 2
     upload(service, "C1", "tm", "A3", "A4")
-    got = service.reserve(ME, "C1", "tm", 3, key="k")
+    got = service.reserve(ME, "C1", "tm", 3, key="k").codes
     assert len(got) == 3 and {"A1", "A2"} <= set(got)
 
 
@@ -212,7 +212,7 @@ def test_reserve_with_key_tops_up_a_short_reservation(service):
 
 def test_assign_sets_date_once(service, clock):
     upload(service, "C1", "tm", "A1", "A2")
-    got = service.reserve(ME, "C1", "tm", 2)
+    got = service.reserve(ME, "C1", "tm", 2).codes
     assert service.assign(ME, "C1", got).to_dict() == {"in": 2, "updated": 2}
     first = service.lookup(ME, got[0], "C1")[0].assigned
     clock.advance(minutes=5)
@@ -222,7 +222,7 @@ def test_assign_sets_date_once(service, clock):
 
 def test_assign_works_on_expired_reservation(service, clock):
     upload(service, "C1", "tm", "A1")
-    service.reserve(ME, "C1", "tm", 1)
+    service.reserve(ME, "C1", "tm", 1).codes
     clock.advance(hours=30)
     assert service.assign(ME, "C1", ["A1"]).to_dict() == {"in": 1, "updated": 1}
     assert service.count(ME, "C1", "tm") == {"available": 0, "reserved": 0, "assigned": 1}
@@ -236,7 +236,7 @@ def test_assign_unknown_code_updates_nothing(service):
 
 def test_release_only_reserved_unassigned_and_idempotent(service):
     upload(service, "C1", "tm", "A1", "A2", "A3", "A4")
-    got = sorted(service.reserve(ME, "C1", "tm", 3))
+    got = sorted(service.reserve(ME, "C1", "tm", 3).codes)
     service.assign(ME, "C1", [got[0]])
     never_reserved = ({"A1", "A2", "A3", "A4"} - set(got)).pop()
     result = service.release(ME, "C1", [*got, never_reserved])
@@ -250,14 +250,14 @@ def test_release_only_reserved_unassigned_and_idempotent(service):
 
 def test_released_codes_can_be_reserved_again_at_once(service):
     upload(service, "C1", "tm", "A1")
-    got = service.reserve(ME, "C1", "tm", 1)
+    got = service.reserve(ME, "C1", "tm", 1).codes
     service.release(ME, "C1", got)
-    assert service.reserve(ME, "C1", "tm", 1) == got
+    assert service.reserve(ME, "C1", "tm", 1).codes == got
 
 
 def test_release_by_reserve_id(service):
     upload(service, "C1", "tm", *[f"A{i}" for i in range(5)])
-    got = service.reserve(ME, "C1", "tm", 3)
+    got = service.reserve(ME, "C1", "tm", 3).codes
     service.assign(ME, "C1", [got[0]])
     rid = service.lookup(ME, got[1], "C1")[0].reserve_id
     assert service.release_reservation(ME, "C1", rid).to_dict() == {"in": 3, "updated": 2}
@@ -267,7 +267,7 @@ def test_release_by_reserve_id(service):
 @pytest.mark.parametrize("codes", [[], "A1", None, [1, 2], [""], ["  "], {"A1": 1}, ["A\x001"]])
 def test_bad_code_lists_are_refused(service, codes):
     upload(service, "C1", "tm", "A1")
-    got = service.reserve(ME, "C1", "tm", 1)
+    got = service.reserve(ME, "C1", "tm", 1).codes
     before = snapshot(service)
     for op in (service.assign, service.release):
         with pytest.raises(InvalidInput) as info:
@@ -282,7 +282,7 @@ def test_bad_code_lists_are_refused(service, codes):
 
 def test_count_by_status_and_all(service, clock):
     upload(service, "C1", "tm", *[f"A{i}" for i in range(6)])
-    got = service.reserve(ME, "C1", "tm", 3)
+    got = service.reserve(ME, "C1", "tm", 3).codes
     service.assign(ME, "C1", got[:1])
     assert service.count(ME, "C1", "tm") == {"available": 3, "reserved": 2, "assigned": 1}
     assert service.count(ME, "C1", "tm", "available") == {"available": 3}
@@ -293,7 +293,7 @@ def test_count_by_status_and_all(service, clock):
 
 def test_campaign_counts_gives_every_type(service):
     upload(service, "C1", "tm", "A1", "A2", "A3")
-    service.reserve(ME, "C1", "tm", 1)
+    service.reserve(ME, "C1", "tm", 1).codes
     assert service.campaign_counts(ME, "C1") == {
         CodeType.TM: StatusCounts(available=2, reserved=1, assigned=0),
         CodeType.EXTERNAL: StatusCounts(),
@@ -309,7 +309,7 @@ def test_count_needs_a_valid_type_and_status(service, code_type, status):
 def test_campaigns_lists_per_type_counts(service):
     upload(service, "C2", "external", "X1", "X2")
     upload(service, "C1", "tm", "A1", "A2", "A3")
-    service.reserve(ME, "C1", "tm", 1)
+    service.reserve(ME, "C1", "tm", 1).codes
     summaries = service.campaigns(ME)
     assert [s.campaign_id for s in summaries] == ["C1", "C2"]
     assert summaries[0].for_type(CodeType.TM) == StatusCounts(available=2, reserved=1, assigned=0)
@@ -326,7 +326,7 @@ def test_non_supreme_principal_is_forbidden_and_nothing_changes(service):
     calls = [
         lambda: service.upload_from_file(NOBODY, "C1", "tm", csv("A3")),
         lambda: service.upload_from_key(NOBODY, "C1", "codes/C1/tm/a.csv"),
-        lambda: service.reserve(NOBODY, "C1", "tm", 1),
+        lambda: service.reserve(NOBODY, "C1", "tm", 1).codes,
         lambda: service.assign(NOBODY, "C1", ["A1"]),
         lambda: service.release(NOBODY, "C1", ["A1"]),
         lambda: service.release_reservation(NOBODY, "C1", "r1"),

@@ -151,7 +151,7 @@ def create_app(service: CodeService, settings: Settings, *, prefix: str | None =
         ),
         who: Principal = Depends(principal),
     ) -> JSONResponse:
-        codes = await run_in_threadpool(lambda: service.reserve(who, campaignId, type, count, key=idempotency_key))
+        codes = await run_in_threadpool(lambda: service.reserve(who, campaignId, type, count, key=idempotency_key).codes)
         metrics.codes("reserved", len(codes))
         return JSONResponse(codes)
 
@@ -180,8 +180,8 @@ def create_app(service: CodeService, settings: Settings, *, prefix: str | None =
 
     @open_routes.get("/heartbeat", summary="Liveness, with a MongoDB ping (no token)")
     async def heartbeat() -> dict:
-        await run_in_threadpool(service.store.ping)
-        return {"status": "ok", "store": service.store_label}
+        await run_in_threadpool(service.ping)
+        return {"status": "ok", "store": service.describe().store}
 
     @open_routes.get("/metrics", summary="Prometheus metrics (no token)", response_class=PlainTextResponse)
     async def metrics_endpoint() -> PlainTextResponse:

@@ -66,7 +66,7 @@ def serve(*, host: str, port: int, prefix: str | None = None) -> int:
     log.info(
         "starting",
         extra={
-            "store": service.store_label,
+            "store": service.describe().store,
             "prefix": normalize_prefix(prefix if prefix is not None else settings.api_prefix) or "/",
             "jwt_algorithms": app.state.verifier.algorithms,
         },
@@ -74,5 +74,5 @@ def serve(*, host: str, port: int, prefix: str | None = None) -> int:
     try:
         server.run()
     finally:
-        service.store.close()
+        service.close()
     return 0 if server.started else 1

@@ -76,6 +76,14 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+@dataclass(frozen=True)
+class Backends:
+    """What an installation runs on, as shown in headers and logs (URIs with secrets redacted)."""
+
+    store: str
+    objects: str | None
+
+
 class Cancel(Protocol):
     def is_set(self) -> bool: ...
 

@@ -14,15 +14,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from code_console.core.csvcodes import FileReport, scan
-from code_console.core.errors import Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
+from code_console.core.csvcodes import FileReport, iter_codes, scan
+from code_console.core.errors import BadFile, Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
 from code_console.core.models import (
+    Backends,
     CampaignSummary,
     Cancel,
     Clock,
     CodeRecord,
     CodeType,
     Principal,
+    Reservation,
     ProgressCallback,
     Status,
     StatusCounts,
@@ -141,9 +143,44 @@ class CodeService:
     def _cutoff(self, now: datetime) -> datetime:
         return now - self.reservation_ttl
 
-    @property
-    def store_label(self) -> str:
-        return self.store.label
+    # -- the installation ---------------------------------------------------------------
+
+    def describe(self) -> Backends:
+        """Where the codes live and where files come from, as front ends name them."""
+        objects = self.objects.label if self.objects is not None else None
+        return Backends(store=self.store.label, objects=objects)
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers now."""
+        self.store.ping()
+
+    def prepare(self) -> None:
+        """One-time store preparation (indexes, tables); safe to repeat."""
+        self.store.ensure_indexes()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def read_code_list(self, source: str | os.PathLike | BinaryIO) -> list[str]:
+        """The codes of a file or stream ("-" is not special here), one per line, for assign and release.
+
+        Raises NotFound for a missing file and BadFile naming the line of a bad code; at most
+        MAX_CODES_PER_CALL codes.
+        """
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            if path.is_dir():
+                raise InvalidInput("not_a_file", f"{path} is a directory, not a file of codes")
+            if not path.is_file():
+                raise NotFound("file_not_found", f"no such file: {path}")
+            with open(path, "rb") as fh:
+                return self.read_code_list(fh)
+        codes = []
+        for line, code in iter_codes(source, max_length=self.code_max_length):
+            if len(codes) == MAX_CODES_PER_CALL:
+                raise BadFile("too_many_codes", f"more than {MAX_CODES_PER_CALL:,} codes; split the file", line)
+            codes.append(code)
+        return codes
 
     # -- upload -------------------------------------------------------------------------
 
@@ -243,8 +280,8 @@ class CodeService:
         count,
         *,
         key: str | None = None,
-    ) -> list[str]:
-        """Reserve `count` available codes under one fresh reserveId.
+    ) -> Reservation:
+        """Reserve `count` available codes under one fresh reserveId (a dashed UUID v4, or the key).
 
         Candidates are oversampled and shuffled so concurrent callers seldom collide; the
         conditional update decides who wins each code; only a partial win needs the read-back.
@@ -259,9 +296,9 @@ class CodeService:
         count = parse_count(count, self.reserve_max_count)
         if key is not None and (not isinstance(key, str) or not RESERVATION_KEY_PATTERN.match(key)):
             raise InvalidInput("invalid_key", "reservation key must be 1-128 letters, digits, '_', '-', '.', ':'")
-        reserve_id = key or uuid.uuid4().hex
+        reserve_id = key or str(uuid.uuid4())
         try:
-            return self._reserve(campaign_id, code_type, count, reserve_id, key)
+            return Reservation(reserve_id, self._reserve(campaign_id, code_type, count, reserve_id, key), key)
         except StoreUnavailable as exc:
             # A write whose reply was lost may have reserved codes: say what a retry does.
             if key:

@@ -103,9 +103,10 @@ class CodeConsoleApp(App[None]):
                 parts.append(self.traffic.describe())
         if not self.store_ok:
             parts.append("STORE UNREACHABLE")
-        parts.append(self.service.store.label)
-        if self.service.objects is not None and not self.demo:
-            parts.append(self.service.objects.label)
+        backends = self.service.describe()
+        parts.append(backends.store)
+        if backends.objects is not None and not self.demo:
+            parts.append(backends.objects)
         self.sub_title = " · ".join(parts)
 
     @property
@@ -239,7 +240,7 @@ def run_console(demo: bool = False) -> int:
         traffic = VerificationTraffic(service, pools)
     else:
         service = open_service(settings, ensure_indexes=False)
-        prepare = service.store.ensure_indexes
+        prepare = service.prepare
     app = CodeConsoleApp(
         service,
         refresh_seconds=settings.refresh_seconds,
@@ -255,5 +256,5 @@ def run_console(demo: bool = False) -> int:
             traffic.stop()
         if bucket is not None:
             bucket.cleanup()
-        service.store.close()
+        service.close()
     return app.return_code or 0

@@ -24,7 +24,7 @@ def load(uri: str, db: str, calls: int, seed: int, start, results) -> None:
         key = f"L{seed}-{i}"
         asked = rng.randint(1, 5)
         began = time.monotonic()
-        got = service.reserve(me, campaign, code_type, asked, key=key)
+        got = service.reserve(me, campaign, code_type, asked, key=key).codes
         reserved = time.monotonic()
         roll, action, released_at = rng.random(), "keep", None
         if got and roll < 0.6:

@@ -27,7 +27,7 @@ def storm(uri: str, db: str, campaign: str, calls: int, seed: int, start, acked,
         began = time.monotonic()
         while time.monotonic() - began < 120:
             try:
-                got = service.reserve(LOCAL_OPERATOR, campaign, "tm", asked, key=key)
+                got = service.reserve(LOCAL_OPERATOR, campaign, "tm", asked, key=key).codes
                 break
             except StoreUnavailable as exc:
                 errors.append(str(exc))

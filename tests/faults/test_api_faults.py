@@ -160,7 +160,7 @@ def battery(secantus):
     store = secantus_store(secantus)
     service = CodeService(store, clock=FakeClock(), batch_size=10)
     service.upload_from_file(ME, "BAD", "tm", io.BytesIO("".join(f"G{i:03d}\n" for i in range(40)).encode()))
-    held = service.reserve(ME, "BAD", "tm", 10, key="held")
+    held = service.reserve(ME, "BAD", "tm", 10, key="held").codes
     service.assign(ME, "BAD", sorted(held)[:3])
     with running(service, settings_for()) as api:
         yield api, store, snapshot(store.collection)

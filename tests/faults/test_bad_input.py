@@ -30,7 +30,7 @@ def seeded(secantus):
     store = secantus_store(secantus)
     service = CodeService(store)
     service.upload_from_file(ME, CAMPAIGN, "tm", io.BytesIO("\n".join(GOOD).encode()))
-    held = service.reserve(ME, CAMPAIGN, "tm", 10, key="held")
+    held = service.reserve(ME, CAMPAIGN, "tm", 10, key="held").codes
     service.assign(ME, CAMPAIGN, sorted(held)[:3])
     yield secantus, store, snapshot(store.collection)
     store.collection.drop()
@@ -110,7 +110,7 @@ CASES = [
     (["assign", CAMPAIGN, "--codes-file", "{dir}/missing.txt"], 4, "file_not_found"),
     (["assign", CAMPAIGN, "G001", "--codes-file", "{dir}/codes_nul.txt"], 2, "give codes as arguments or with --codes-file, not both"),
     (["assign", CAMPAIGN, "--codes-file", "{dir}/codes_nul.txt"], 2, "not_text: line 2: contains a NUL byte"),
-    (["release", CAMPAIGN, "--codes-file", "{dir}/codes_long.txt"], 2, "invalid_codes: codes[1] is not a valid code"),
+    (["release", CAMPAIGN, "--codes-file", "{dir}/codes_long.txt"], 2, "code_too_long: line 2: code is 129 characters long; the maximum is 128"),
     (["assign", CAMPAIGN, "--codes-file", "{dir}/empty_codes.txt"], 2, "invalid_codes: codes must be a non-empty array of strings; got an empty one"),
     (["assign", "bad campaign!", "G001"], 2, "invalid_campaign"),
     (["release", CAMPAIGN, "G001", "--reserve-id", "held"], 2, "give codes or --reserve-id, not both"),

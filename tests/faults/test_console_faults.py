@@ -53,7 +53,7 @@ def killable(own_server):
     store.ensure_indexes()
     service = CodeService(store, clock=FakeClock())
     service.upload_from_file(ME, "LIVE", "tm", io.BytesIO("".join(f"L{i:04d}\n" for i in range(500)).encode()))
-    service.reserve(ME, "LIVE", "tm", 20, key="held")
+    service.reserve(ME, "LIVE", "tm", 20, key="held").codes
     yield own_server, service
     store.close()
 
@@ -113,7 +113,7 @@ async def test_upload_wizard_refuses_a_bad_file_and_writes_nothing(mongo_store, 
     (tmp_path / "bucket").mkdir()
     service = CodeService(mongo_store, DirectoryObjects(tmp_path / "bucket"), clock=FakeClock())
     service.upload_from_file(ME, "WIZ", "tm", io.BytesIO(b"W1\nW2\nW3\n"))
-    service.reserve(ME, "WIZ", "tm", 1, key="held")
+    service.reserve(ME, "WIZ", "tm", 1, key="held").codes
     before = snapshot(mongo_store.collection)
     path = tmp_path / name
     path.write_bytes(body)

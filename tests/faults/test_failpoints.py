@@ -65,13 +65,13 @@ def test_update_dropped_before_it_ran_then_keyed_retry_reserves_once(service, st
     before = snapshot(store.collection)
     fail_points.fail(["update"], closeConnection=True)
     with pytest.raises(StoreUnavailable) as err:
-        service.reserve(ME, "FP", "tm", 5, key="drop-1")
+        service.reserve(ME, "FP", "tm", 5, key="drop-1").codes
     assert "retrying with the same key 'drop-1' is safe" in str(err.value)
     assert snapshot(store.collection) == before  # nothing applied
 
-    got = service.reserve(ME, "FP", "tm", 5, key="drop-1")
+    got = service.reserve(ME, "FP", "tm", 5, key="drop-1").codes
     assert len(got) == 5 and sorted(got) == _held(store, "drop-1")
-    assert service.reserve(ME, "FP", "tm", 5, key="drop-1") == sorted(got)
+    assert service.reserve(ME, "FP", "tm", 5, key="drop-1").codes == sorted(got)
     assert service.count(ME, "FP", "tm") == {"available": POOL - 5, "reserved": 5, "assigned": 0}
     report("reserve.update.closeConnection(key)", attempted=3, acknowledged=2, failed=1, duplicated=0, lost=0, stranded=0)
 
@@ -80,12 +80,12 @@ def test_update_applied_but_unacknowledged_keyed_retry_returns_exactly_those_cod
     # The ambiguous case the key exists for: the server reserved codes, the caller saw an error.
     fail_points.fail(["update"], writeConcernError={"code": 100, "errmsg": "injected: write concern not confirmed"})
     with pytest.raises(StoreUnavailable) as err:
-        service.reserve(ME, "FP", "tm", 7, key="wce-1")
+        service.reserve(ME, "FP", "tm", 7, key="wce-1").codes
     assert "outcome is unknown" in str(err.value) and "retrying with the same key" in str(err.value)
     applied = _held(store, "wce-1")
     assert len(applied) == 7  # it did run
 
-    retried = service.reserve(ME, "FP", "tm", 7, key="wce-1")
+    retried = service.reserve(ME, "FP", "tm", 7, key="wce-1").codes
     assert sorted(retried) == applied  # the same codes, none more
     assert _reserved_total(service) == 7
     report("reserve.update.writeConcernError(key)", attempted=2, acknowledged=1, failed=1, duplicated=0, lost=0, stranded=0)
@@ -95,7 +95,7 @@ def test_update_applied_but_unacknowledged_without_key_strands_codes_until_expir
     # Documented limit: without a key the caller cannot learn which codes it was given.
     fail_points.fail(["update"], writeConcernError={"code": 100, "errmsg": "injected: write concern not confirmed"})
     with pytest.raises(StoreUnavailable) as err:
-        service.reserve(ME, "FP", "tm", 4)
+        service.reserve(ME, "FP", "tm", 4).codes
     assert "pass a reservation key" in str(err.value)
     stranded = _reserved_total(service)
     assert stranded == 4
@@ -110,11 +110,11 @@ def test_update_applied_after_the_client_gave_up_then_keyed_retry(service, store
     fail_points.fail(["update"], blockConnection=True, blockTimeMS=2500)
     began = time.monotonic()
     with pytest.raises(StoreUnavailable):
-        service.reserve(ME, "FP", "tm", 6, key="late-1")
+        service.reserve(ME, "FP", "tm", 6, key="late-1").codes
     assert time.monotonic() - began < 30
     landed = wait_until(lambda: _held(store, "late-1"))  # the late write lands
     assert len(landed) == 6
-    assert sorted(service.reserve(ME, "FP", "tm", 6, key="late-1")) == landed
+    assert sorted(service.reserve(ME, "FP", "tm", 6, key="late-1").codes) == landed
     assert _reserved_total(service) == 6
     report("reserve.update.blocked-past-timeout(key, retry after landing)", attempted=2, acknowledged=1, failed=1,
            duplicated=0, lost=0, stranded=0)
@@ -125,15 +125,15 @@ def test_keyed_retry_racing_a_late_write_never_returns_more_than_count(service, 
     # write lands, even on a loaded machine.
     fail_points.fail(["update"], blockConnection=True, blockTimeMS=4000)
     with pytest.raises(StoreUnavailable):
-        service.reserve(ME, "FP", "tm", 6, key="race-1")
-    first = service.reserve(ME, "FP", "tm", 6, key="race-1")  # before the late write lands
+        service.reserve(ME, "FP", "tm", 6, key="race-1").codes
+    first = service.reserve(ME, "FP", "tm", 6, key="race-1").codes  # before the late write lands
     assert len(first) == 6 and _held(store, "race-1") == sorted(first)
     # The late write lands (it can only take codes still in the state it saw: no double hand-out).
     held = wait_until(lambda: (h := _held(store, "race-1")) and len(h) > 6 and h, timeout=15)
     assert set(first) <= set(held) and len(held) <= 12
-    again = service.reserve(ME, "FP", "tm", 6, key="race-1")
+    again = service.reserve(ME, "FP", "tm", 6, key="race-1").codes
     assert len(again) == 6 and set(again) <= set(held)
-    assert service.reserve(ME, "FP", "tm", 6, key="race-1") == again  # stable from here on
+    assert service.reserve(ME, "FP", "tm", 6, key="race-1").codes == again  # stable from here on
     # Extra codes under the key are held, not handed to anyone else; they expire with the TTL.
     assert _reserved_total(service) == len(held)
     report("reserve.update.blocked-past-timeout(key, retry racing the late write)", attempted=4, acknowledged=3, failed=1,
@@ -145,7 +145,7 @@ def test_keyed_retry_racing_a_late_write_never_returns_more_than_count(service, 
 
 def test_candidate_search_failing_once_is_retried_by_the_driver(service, store, fail_points):
     fail_points.fail(["find"], errorCode=6)  # HostUnreachable: a retryable read error
-    got = service.reserve(ME, "FP", "tm", 5)
+    got = service.reserve(ME, "FP", "tm", 5).codes
     assert len(got) == 5 and _reserved_total(service) == 5
     report("reserve.find.errorCode6x1", attempted=1, acknowledged=1, failed=0, duplicated=0, lost=0)
 
@@ -154,21 +154,21 @@ def test_candidate_search_failing_twice_fails_cleanly_and_changes_nothing(servic
     before = snapshot(store.collection)
     fail_points.fail(["find"], times=2, closeConnection=True)  # the driver retries a read once
     with pytest.raises(StoreUnavailable) as err:
-        service.reserve(ME, "FP", "tm", 5)
+        service.reserve(ME, "FP", "tm", 5).codes
     assert "MongoDB" in str(err.value)
     assert snapshot(store.collection) == before
-    assert len(service.reserve(ME, "FP", "tm", 5)) == 5
+    assert len(service.reserve(ME, "FP", "tm", 5).codes) == 5
     report("reserve.find.closeConnectionx2", attempted=2, acknowledged=1, failed=1, duplicated=0, lost=0)
 
 
 def test_keyed_read_back_failing_then_retry(service, store, fail_points):
-    first = service.reserve(ME, "FP", "tm", 5, key="rb-1")
+    first = service.reserve(ME, "FP", "tm", 5, key="rb-1").codes
     before = snapshot(store.collection)
     fail_points.fail(["find"], times=2, closeConnection=True)
     with pytest.raises(StoreUnavailable):
-        service.reserve(ME, "FP", "tm", 5, key="rb-1")
+        service.reserve(ME, "FP", "tm", 5, key="rb-1").codes
     assert snapshot(store.collection) == before
-    assert service.reserve(ME, "FP", "tm", 5, key="rb-1") == sorted(first)
+    assert service.reserve(ME, "FP", "tm", 5, key="rb-1").codes == sorted(first)
     report("reserve.readback(key lookup).closeConnectionx2", attempted=3, acknowledged=2, failed=1, duplicated=0, lost=0)
 
 
@@ -201,10 +201,10 @@ def test_partial_win_read_back_failing_then_keyed_retry(store, fail_points):
     rival_store = RivalBeforeUpdate(store, fail_points)
     racing = CodeService(rival_store, clock=svc.clock)
     with pytest.raises(StoreUnavailable):
-        racing.reserve(ME, "FP", "tm", 8, key="pw-1")
+        racing.reserve(ME, "FP", "tm", 8, key="pw-1").codes
     won = _held(store, "pw-1")
     assert len(won) == 6  # 8 tried, 2 lost to the rival, the read-back dropped
-    got = racing.reserve(ME, "FP", "tm", 8, key="pw-1")
+    got = racing.reserve(ME, "FP", "tm", 8, key="pw-1").codes
     assert len(got) == 8 and set(won) <= set(got) and sorted(got) == _held(store, "pw-1")
     rival = _held(store, "rival")
     assert len(rival) == 2 and not set(rival) & set(got)
@@ -220,7 +220,7 @@ def _prepared_campaign(store):
     clock = FakeClock()
     svc = CodeService(store, clock=clock, batch_size=100)
     svc.upload_from_file(ME, "UP", "external", _file(f"U{i:04d}" for i in range(300)))
-    held = svc.reserve(ME, "UP", "external", 20, key="keep")
+    held = svc.reserve(ME, "UP", "external", 20, key="keep").codes
     svc.assign(ME, "UP", sorted(held)[:5])
     clock.advance(minutes=5)
     return svc

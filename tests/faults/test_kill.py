@@ -38,7 +38,7 @@ def test_kill_during_upload_fails_clearly_and_rerun_converges(own_server):
     service = CodeService(store, clock=clock, batch_size=200)
     # Stored before the kill: 1,000 codes, 60 reserved under a key, 20 of those assigned.
     service.upload_from_file(ME, "KU", "tm", _file(f"K{i:05d}" for i in range(1000)))
-    held = service.reserve(ME, "KU", "tm", 60, key="before-kill")
+    held = service.reserve(ME, "KU", "tm", 60, key="before-kill").codes
     service.assign(ME, "KU", sorted(held)[:20])
     before = _statuses(store, "KU")
     clock.advance(minutes=1)

@@ -100,7 +100,7 @@ def seeded(mongo_store):
     """A store that already holds codes with statuses, to prove a failed upload changes nothing."""
     service = CodeService(mongo_store, clock=FakeClock())
     service.upload_from_file(ME, "S3F", "tm", __import__("io").BytesIO(b"S3F00000\nS3F00001\nS3F00002\nOTHER1\n"))
-    service.reserve(ME, "S3F", "tm", 2, key="held")
+    service.reserve(ME, "S3F", "tm", 2, key="held").codes
     return mongo_store
 
 

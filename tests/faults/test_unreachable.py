@@ -21,8 +21,8 @@ BOUND = 15.0  # generous: the configured timeout is 1 s
 
 OPERATIONS = {
     "upload": lambda s: s.upload_from_file(ME, "UN", "tm", io.BytesIO(b"U1\nU2\n")),
-    "reserve": lambda s: s.reserve(ME, "UN", "tm", 3),
-    "reserve with key": lambda s: s.reserve(ME, "UN", "tm", 3, key="k-1"),
+    "reserve": lambda s: s.reserve(ME, "UN", "tm", 3).codes,
+    "reserve with key": lambda s: s.reserve(ME, "UN", "tm", 3, key="k-1").codes,
     "assign": lambda s: s.assign(ME, "UN", ["U1"]),
     "release": lambda s: s.release(ME, "UN", ["U1"]),
     "release reservation": lambda s: s.release_reservation(ME, "UN", "k-1"),
@@ -78,7 +78,7 @@ def test_the_same_service_recovers_when_the_server_returns(dead_address):
         store.ensure_indexes()
         assert service.upload_from_file(ME, "UN", "tm", io.BytesIO(b"U1\nU2\nU3\n")).to_dict() == {"in": 3, "inserted": 3, "updated": 0}
         recovery = time.monotonic() - up
-        assert sorted(service.reserve(ME, "UN", "tm", 2, key="k-1")) == sorted(service.reserve(ME, "UN", "tm", 2, key="k-1"))
+        assert sorted(service.reserve(ME, "UN", "tm", 2, key="k-1").codes) == sorted(service.reserve(ME, "UN", "tm", 2, key="k-1").codes)
         assert service.count(ME, "UN", "tm") == {"available": 1, "reserved": 2, "assigned": 0}
     finally:
         store.close()

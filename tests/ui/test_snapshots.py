@@ -25,7 +25,7 @@ async def open_campaign(pilot, downs: int) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_browser(snap_compare, service, size):
-    service.reserve(ME, "SPRING-TOUR", "tm", 40)
+    service.reserve(ME, "SPRING-TOUR", "tm", 40).codes
 
     async def run_before(pilot):
         await settle(pilot)
@@ -38,9 +38,9 @@ def test_campaign_panels_and_chart(snap_compare, service, size):
     async def run_before(pilot):
         await open_campaign(pilot, 1)
         for count in (150, 300, 450):
-            codes = service.reserve(ME, "SPRING-TOUR", "tm", count)
+            codes = service.reserve(ME, "SPRING-TOUR", "tm", count).codes
             service.assign(ME, "SPRING-TOUR", codes[: count // 2])
-            service.reserve(ME, "SPRING-TOUR", "external", count // 3)
+            service.reserve(ME, "SPRING-TOUR", "external", count // 3).codes
             await pilot.press("r")
             await settle(pilot)
 
@@ -137,7 +137,7 @@ def test_upload_done(snap_compare, service, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_lookup(snap_compare, service, size):
     reserve_id = "verify-batch-0042"  # a reservation key is its reserveId: stable on every run
-    codes = service.reserve(ME, "SPRING-TOUR", "tm", 3, key=reserve_id)
+    codes = service.reserve(ME, "SPRING-TOUR", "tm", 3, key=reserve_id).codes
     service.assign(ME, "SPRING-TOUR", codes[:1])
 
     async def run_before(pilot):

@@ -12,8 +12,6 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
-from code_console.core.csvcodes import iter_codes
-from code_console.core.errors import NotFound
 from code_console.core.models import LOCAL_OPERATOR, CodeType
 from code_console.ui.messages import CodesRead, CodesSaved, CodesUpdated, CountsLoaded, Reserved
 from code_console.ui.polling import Poller
@@ -117,7 +115,7 @@ class CampaignScreen(PollingScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="action")
     def reserve(self, request: ReserveRequest) -> None:
-        codes = self.service.reserve(ME, self.campaign, request.code_type, request.count)
+        codes = self.service.reserve(ME, self.campaign, request.code_type, request.count).codes
         self.post_message(Reserved(self.campaign, request.code_type, request.count, codes))
 
     def on_reserved(self, message: Reserved) -> None:
@@ -166,11 +164,7 @@ class CampaignScreen(PollingScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="file")
     def read_codes(self, action: str, path: str) -> None:
-        try:
-            with open(path, "rb") as fh:
-                codes = [code for _, code in iter_codes(fh, max_length=self.service.code_max_length)]
-        except FileNotFoundError:
-            raise NotFound("file_not_found", f"no such file: {path}") from None
+        codes = self.service.read_code_list(path)
         self.post_message(CodesRead(action, path, codes))
 
     def on_codes_read(self, message: CodesRead) -> None:

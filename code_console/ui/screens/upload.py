@@ -110,8 +110,7 @@ class UploadScreen(ConsoleScreen):
         yield Footer(compact=True)
 
     def bucket_label(self) -> str:
-        objects = self.service.objects
-        return objects.label if objects is not None else "no bucket configured"
+        return self.service.describe().objects or "no bucket configured"
 
     def on_mount(self) -> None:
         if self.campaign:
