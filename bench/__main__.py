@@ -18,13 +18,13 @@ from bench.common import secantus_server
 
 def collscans(uri: str) -> tuple[int, int]:
     from code_console.core.service import CodeService
-    from code_console.core.store import connect
+    from code_console.core.mongo import connect
     from tests.conftest import FakeClock
     from tests.test_plans import Recorder, collection_scans, run_workload
 
     recorder = Recorder()
     store = connect(uri, f"bench_{uuid.uuid4().hex[:8]}", timeout_seconds=30, batch_timeout_seconds=60, event_listeners=[recorder])
-    store.ensure_indexes()
+    store.prepare()
     clock = FakeClock()
     run_workload(CodeService(store, clock=clock, batch_size=50), clock)
     shapes, scans = collection_scans(store.collection, recorder.commands)

@@ -10,7 +10,7 @@ import uuid
 from bench.common import CommandCounter
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 
 def run(uri: str, sizes=(1_000, 20_000)) -> dict:
@@ -18,7 +18,7 @@ def run(uri: str, sizes=(1_000, 20_000)) -> dict:
     for size in sizes:
         counter = CommandCounter()
         store = connect(uri, f"bench_{uuid.uuid4().hex[:8]}", timeout_seconds=30, batch_timeout_seconds=600, event_listeners=[counter])
-        store.ensure_indexes()
+        store.prepare()
         service = CodeService(store, batch_size=5_000)
         data = io.BytesIO("".join(f"N{i:06d}\n" for i in range(size)).encode())
         began = time.perf_counter()

@@ -6,13 +6,13 @@ import io
 import statistics
 import time
 
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.service import CodeService
 
 
 def run(codes: int = 100_000) -> dict:
-    service = CodeService(MemoryStore())
+    service = CodeService(embedded_store())
     data = "".join(f"E{i:07d}\n" for i in range(codes)).encode()
     began = time.perf_counter()
     result = service.upload_from_file(ME, "DEMO", "tm", io.BytesIO(data))

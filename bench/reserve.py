@@ -13,12 +13,12 @@ from collections import Counter
 from bench.common import CommandCounter
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 
 def _load(uri: str, db: str, campaign: str, codes: int) -> None:
     store = connect(uri, db, timeout_seconds=30, batch_timeout_seconds=600)
-    store.ensure_indexes()
+    store.prepare()
     service = CodeService(store, batch_size=2_000)
     service.upload_from_file(ME, campaign, "tm", io.BytesIO("".join(f"{campaign}{i:06d}\n" for i in range(codes)).encode()))
     store.close()

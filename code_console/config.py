@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,8 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CODE_CONSOLE_", extra="ignore")
 
-    # No URI means the embedded in-process store (demos and first tries).
+    # No URI means the embedded store: a SQLite file (sqlite_path, by default in the user's data directory).
     mongo_uri: str | None = None
+    sqlite_path: Path | None = None
     mongo_db: str = "code_console"
     # Bounds every MongoDB call: server selection, connect and each operation.
     mongo_timeout_seconds: float = Field(5.0, gt=0)
@@ -53,3 +57,8 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.mongo_uri
+
+    @property
+    def embedded_path(self) -> Path:
+        """Where the embedded store keeps its codes (one file, shared by every process of this user)."""
+        return self.sqlite_path or Path(platformdirs.user_data_dir("code-console")) / "codes.sqlite3"

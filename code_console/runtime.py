@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from code_console.config import Settings
-from code_console.core import store as store_module
-from code_console.core.memory import MemoryStore
+from code_console.core import mongo
+from code_console.core.sqlite import SqliteStore
 from code_console.core.objects import S3Objects, s3_client
 from code_console.core.service import CodeService
 
@@ -14,9 +14,9 @@ from code_console.core.service import CodeService
 def open_service(settings: Settings | None = None, *, objects=None, clock=None, ensure_indexes: bool = True) -> CodeService:
     settings = settings or Settings()
     if settings.embedded:
-        store = MemoryStore()
+        store = SqliteStore(settings.embedded_path)
     else:
-        store = store_module.connect(
+        store = mongo.connect(
             settings.mongo_uri,
             settings.mongo_db,
             timeout_seconds=settings.mongo_timeout_seconds,
@@ -25,7 +25,7 @@ def open_service(settings: Settings | None = None, *, objects=None, clock=None, 
     # The console passes False and creates the indexes from a worker, so that it can start
     # (and keep retrying) while MongoDB is still unreachable.
     if ensure_indexes:
-        store.ensure_indexes()
+        store.prepare()
     if objects is None and settings.s3_bucket:
         client = s3_client(
             endpoint_url=settings.s3_endpoint_url,

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from code_console.core.memory import MemoryStore  # noqa: E402
+from tests.stores import embedded_store  # noqa: E402
 from code_console.core.models import LOCAL_OPERATOR as ME  # noqa: E402
 from code_console.core.models import CodeType  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
@@ -32,7 +32,7 @@ NOW = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
 def demo_service(bucket_dir: str) -> tuple[CodeService, VerificationTraffic]:
     objects = write_bucket(bucket_dir)
     objects.label = "local folder (demo bucket)"
-    service = CodeService(MemoryStore(), objects, clock=lambda: NOW, batch_size=2_000, rng=random.Random(1))
+    service = CodeService(embedded_store(), objects, clock=lambda: NOW, batch_size=2_000, rng=random.Random(1))
     seed(service)
     pools = sorted({(f.campaign, f.code_type) for f in SAMPLE_FILES if f.upload})
     return service, VerificationTraffic(service, pools, rate=200, seed=1)

@@ -1,6 +1,6 @@
 """Shared fixtures.
 
-Stores: "memory" (the embedded default), "mongomock" (MongoStore's queries in-process, fast)
+Stores: "embedded" (the SQLite default), "mongomock" (MongoStore's queries in-process, fast)
 and "secantus" (MongoStore against SecantusDB over a real socket). The behavioural suite runs
 against every one of them. S3: moto's mock_aws for unit tests, moto's threaded server over
 HTTP for real-server tests.
@@ -15,10 +15,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from code_console.core.memory import MemoryStore
 from code_console.core.models import LOCAL_OPERATOR
+from code_console.core.mongo import MongoStore, connect
 from code_console.core.service import CodeService
-from code_console.core.store import MongoStore, connect
+from tests.stores import embedded_store
 
 from tests.servers import S3Server, SecantusServer, secantus_binary
 
@@ -88,30 +88,31 @@ def s3_bucket(s3_server):
 
 
 def mongomock_store() -> MongoStore:
-    """MongoStore's own queries over mongomock, behind one lock (mongomock is not thread-safe).
-
-    MongoStore never calls bulk_write, which mongomock 4.3 cannot run under pymongo >= 4.11
-    (mongomock issue #912), so no patch is needed.
-    """
+    """MongoStore's own queries over mongomock, behind one lock (mongomock is not thread-safe),
+    with the few operations mongomock 4.3 lacks supplied by tests/mongomock_compat.py."""
     import mongomock
 
+    from tests.mongomock_compat import compatible
+
     client = mongomock.MongoClient(tz_aware=True)
-    return MongoStore(client["code_console"]["codes"], label="mongomock", lock=threading.RLock())
+    return MongoStore(compatible(client["code_console"]["codes"]), label="mongomock", lock=threading.RLock())
 
 
 def secantus_store(server: SecantusServer) -> MongoStore:
     store = connect(server.uri, f"t_{uuid.uuid4().hex[:12]}", timeout_seconds=10, batch_timeout_seconds=120)
-    store.ensure_indexes()
+    store.prepare()
     return store
 
 
-@pytest.fixture(params=["memory", "mongomock", "secantus"])
+@pytest.fixture(params=["embedded", "mongomock", "secantus"])
 def store(request):
-    if request.param == "memory":
-        yield MemoryStore()
+    if request.param == "embedded":
+        s = embedded_store()
+        yield s
+        s.close()
     elif request.param == "mongomock":
         s = mongomock_store()
-        s.ensure_indexes()
+        s.prepare()
         yield s
     else:
         s = secantus_store(request.getfixturevalue("secantus"))

@@ -9,7 +9,7 @@ import time
 def hammer(uri: str, db: str, campaign: str, calls: int, seed: int, start, results) -> None:
     from code_console.core.models import LOCAL_OPERATOR
     from code_console.core.service import CodeService
-    from code_console.core.store import connect
+    from code_console.core.mongo import connect
 
     store = connect(uri, db, timeout_seconds=30, batch_timeout_seconds=60)
     rounds: list[int] = []

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 from tests.conftest import ME
 from tests.reserve_worker import hammer
@@ -23,7 +23,7 @@ POOL = 1_000
 def test_processes_never_share_a_code(secantus):
     db = f"conc_{uuid.uuid4().hex[:10]}"
     store = connect(secantus.uri, db, timeout_seconds=30, batch_timeout_seconds=120)
-    store.ensure_indexes()
+    store.prepare()
     service = CodeService(store)
     service.upload_from_file(ME, "HOT", "tm", io.BytesIO("".join(f"H{i:05d}\n" for i in range(POOL)).encode()))
 
@@ -56,7 +56,7 @@ def test_processes_never_share_a_code(secantus):
     first_short_end = min(c["ended"] for c in short)
     assert all(not c["got"] for c in calls if c["began"] > first_short_end)
     # Each call's codes are stored under one reserveId, and no two calls share one.
-    stored = {d["code"]: d.get("reserveId") for d in store.collection.find({"campaignId": "HOT"}, {"code": 1, "reserveId": 1})}
+    stored = {d["_id"]["code"]: d.get("reserveId") for d in store.collection.find({"_id.campaign_id": "HOT"}, {"reserveId": 1})}
     rids_per_call = []
     for c in calls:
         if c["got"]:

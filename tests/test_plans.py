@@ -14,7 +14,7 @@ import pytest
 from pymongo import monitoring
 
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 from tests.conftest import ME
 
@@ -73,36 +73,47 @@ def run_workload(service: CodeService, clock) -> None:
     service.lookup(ME, "P0001")
 
 
-def collection_scans(collection, commands: list[tuple[str, dict]]) -> tuple[int, list[str]]:
-    """(distinct query shapes seen, those that a COLLSCAN serves)."""
-    filters: dict[str, tuple[str, dict]] = {}
+def collection_scans(database, commands: list[tuple[str, dict]]) -> tuple[int, list[str]]:
+    """(distinct query shapes seen, those that a COLLSCAN serves), each explained with the hint it was sent with."""
+    filters: dict[str, tuple[str, str, dict, object]] = {}
+
+    def seen(kind: str, collection: str, flt: dict, hint) -> None:
+        filters.setdefault(f"{collection} {shape(flt)} {hint}", (kind, collection, flt, hint))
+
     for name, cmd in commands:
+        collection = cmd.get(name)
         if name == "find":
-            filters.setdefault(shape(cmd.get("filter", {})), ("find", cmd.get("filter", {})))
+            seen("find", collection, cmd.get("filter", {}), cmd.get("hint"))
         elif name == "update":
             for u in cmd["updates"]:
-                filters.setdefault(shape(u["q"]), ("update", u["q"]))
+                seen("update", collection, u["q"], u.get("hint"))
+        elif name == "delete":
+            for d in cmd["deletes"]:
+                seen("delete", collection, d["q"], d.get("hint"))
         elif name == "aggregate":
             match = cmd["pipeline"][0].get("$match", {})
-            filters.setdefault(shape(match), ("aggregate", match))
-        elif name in ("insert", "createIndexes", "endSessions", "ping", "getMore", "killCursors"):
+            seen("aggregate", collection, match, cmd.get("hint"))
+        elif name in ("insert", "createIndexes", "listIndexes", "endSessions", "ping", "hello", "getMore", "killCursors"):
             continue
         else:
             raise AssertionError(f"unexpected command {name}: add its explain here")
     scans = []
-    for kind, flt in filters.values():
-        plan = collection.find(flt).explain()["queryPlanner"]["winningPlan"]
-        if "COLLSCAN" in stages(plan) or not flt:
-            scans.append(f"{kind} {json.dumps(flt, default=str)}: {stages(plan)}")
+    for kind, collection, flt, hint in filters.values():
+        cursor = database[collection].find(flt)
+        if hint is not None:
+            cursor = cursor.hint(list(hint.items()) if isinstance(hint, dict) else hint)
+        plan = cursor.explain()["queryPlanner"]["winningPlan"]
+        if "COLLSCAN" in stages(plan):
+            scans.append(f"{kind} {collection} {json.dumps(flt, default=str)} hint={hint}: {stages(plan)}")
     return len(filters), scans
 
 
 def test_every_query_of_a_full_workload_uses_an_index(secantus, clock):
     recorder = Recorder()
     store = connect(secantus.uri, f"plans_{uuid.uuid4().hex[:8]}", timeout_seconds=10, batch_timeout_seconds=60, event_listeners=[recorder])
-    store.ensure_indexes()
+    store.prepare()
     run_workload(CodeService(store, clock=clock, batch_size=50), clock)
-    shapes, scans = collection_scans(store.collection, recorder.commands)
+    shapes, scans = collection_scans(store.collection.database, recorder.commands)
     store.collection.drop()
     store.close()
     assert shapes >= 12

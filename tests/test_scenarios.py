@@ -120,16 +120,16 @@ class _Staged:
         self.calls.append(("find", len(found)))
         return found
 
-    def try_reserve(self, *a, **kw):
+    def compare_and_set(self, *a, **kw):
         if self._hook:
             hook, self._hook = self._hook, None
             hook()
-        won = self._store.try_reserve(*a, **kw)
+        won = self._store.compare_and_set(*a, **kw)
         self.calls.append(("update", won))
         return won
 
-    def codes_for_reservation(self, *a, **kw):
-        held = self._store.codes_for_reservation(*a, **kw)
+    def holding(self, *a, **kw):
+        held = self._store.holding(*a, **kw)
         self.calls.append(("read-back", len(held)))
         return held
 

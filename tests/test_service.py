@@ -41,14 +41,17 @@ def test_upload_counts_inserted_then_updated(service):
     assert service.count(ME, "C1", "tm") == {"available": 4, "reserved": 0, "assigned": 0}
 
 
-def test_upload_duplicate_within_file_counts_as_update(service):
-    assert upload(service, "C1", "tm", "A1", "A1", "A2").to_dict() == {"in": 3, "inserted": 2, "updated": 1}
+def test_upload_duplicate_within_file_counts_as_a_duplicate(service):
+    assert upload(service, "C1", "tm", "A1", "A1", "A2").to_dict() == {"in": 3, "inserted": 2, "updated": 0, "duplicates": 1}
 
 
-def test_upload_across_batches(store, clock):
+def test_upload_duplicate_across_batches_counts_as_a_duplicate(store, clock):
     service = CodeService(store, clock=clock, batch_size=3)
     result = upload(service, "C1", "tm", *[f"A{i}" for i in range(10)], "A0")
-    assert result.to_dict() == {"in": 11, "inserted": 10, "updated": 1}
+    assert result.to_dict() == {"in": 11, "inserted": 10, "updated": 0, "duplicates": 1}
+    # A re-upload of the same file (same frozen clock) refreshes every code once.
+    again = upload(service, "C1", "tm", *[f"A{i}" for i in range(10)], "A0")
+    assert again.to_dict() == {"in": 11, "inserted": 0, "updated": 10, "duplicates": 1}
     assert service.counts(ME, "C1", "tm").available == 10
 
 
@@ -199,12 +202,12 @@ def test_reserve_with_key_is_idempotent(service):
     assert not set(other) & set(first)
 
 
-def test_reserve_with_key_tops_up_a_short_reservation(service):
+def test_a_keyed_retry_gets_the_same_answer_even_when_it_was_short(service):
     upload(service, "C1", "tm", "A1", "A2")
-    assert len(service.reserve(ME, "C1", "tm", 3, key="k").codes) == 2
+    assert service.reserve(ME, "C1", "tm", 3, key="k").codes == ["A1", "A2"]
     upload(service, "C1", "tm", "A3", "A4")
-    got = service.reserve(ME, "C1", "tm", 3, key="k").codes
-    assert len(got) == 3 and {"A1", "A2"} <= set(got)
+    assert service.reserve(ME, "C1", "tm", 3, key="k").codes == ["A1", "A2"]
+    assert service.count(ME, "C1", "tm") == {"available": 2, "reserved": 2, "assigned": 0}
 
 
 # -- assign / release ---------------------------------------------------------------------

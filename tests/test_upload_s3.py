@@ -4,7 +4,7 @@ import pytest
 from moto import mock_aws
 
 from code_console.core.errors import InvalidInput, NotFound
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 from code_console.core.objects import AccessDenied, S3Objects, s3_client
 from code_console.core.service import CodeService, parse_file_key
 from code_console.core.models import CodeType
@@ -35,7 +35,7 @@ def test_good_keys(key, code_type):
     ],
 )
 def test_bad_keys_are_refused_before_s3_is_touched(key, message):
-    store = MemoryStore()
+    store = embedded_store()
     service = CodeService(store, objects=None)
     with pytest.raises(InvalidInput) as info:
         service.upload_from_key(ME, "C1", key)
@@ -53,18 +53,18 @@ def mocked_bucket():
 
 def test_upload_from_key_mock_aws(mocked_bucket):
     mocked_bucket.put_object(Bucket="codes", Key="codes/C1/tm/a.csv", Body=b"\xef\xbb\xbfA1\r\n A2 \r\n\r\nA3\r\n")
-    service = CodeService(MemoryStore(), S3Objects(mocked_bucket, "codes"))
+    service = CodeService(embedded_store(), S3Objects(mocked_bucket, "codes"))
     assert service.upload_from_key(ME, "C1", "codes/C1/tm/a.csv").to_dict() == {"in": 3, "inserted": 3, "updated": 0}
     assert service.count(ME, "C1", "tm") == {"available": 3, "reserved": 0, "assigned": 0}
 
 
 def test_missing_object_and_bucket_are_clear_errors(mocked_bucket):
-    service = CodeService(MemoryStore(), S3Objects(mocked_bucket, "codes"))
+    service = CodeService(embedded_store(), S3Objects(mocked_bucket, "codes"))
     with pytest.raises(NotFound) as info:
         service.upload_from_key(ME, "C1", "codes/C1/tm/missing.csv")
     assert info.value.code == "object_not_found"
     assert "codes/C1/tm/missing.csv" in str(info.value)
-    service = CodeService(MemoryStore(), S3Objects(mocked_bucket, "no-such-bucket"))
+    service = CodeService(embedded_store(), S3Objects(mocked_bucket, "no-such-bucket"))
     with pytest.raises(NotFound) as info:
         service.upload_from_key(ME, "C1", "codes/C1/tm/a.csv")
     assert info.value.code == "bucket_not_found"
@@ -77,7 +77,7 @@ def test_denied_access_is_a_clear_error():
         def get_object(self, **kw):
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObject")
 
-    service = CodeService(MemoryStore(), S3Objects(DeniedClient(), "codes"))
+    service = CodeService(embedded_store(), S3Objects(DeniedClient(), "codes"))
     with pytest.raises(AccessDenied) as info:
         service.upload_from_key(ME, "C1", "codes/C1/tm/a.csv")
     assert info.value.code == "access_denied"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Protocol
+from datetime import datetime
+from typing import Any, Callable, Protocol
 
 from code_console.core.errors import InvalidInput
 
@@ -68,12 +68,6 @@ LOCAL_OPERATOR = Principal(subject="local-operator", supreme=True)
 
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    # MongoDB stores milliseconds; truncating here keeps read-back dates equal to written ones.
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -205,26 +199,35 @@ class CampaignSummary:
 
 @dataclass(frozen=True)
 class CodeRecord:
-    """One stored code, as support staff see it in a lookup."""
+    """One stored code, as support staff see it in a lookup.
+
+    `status` is None for a document that does not fit the schema (`problems` says how; see
+    core/check.py); `releasable` is what the status rule says release would do to it.
+    """
 
     campaign_id: str
-    code_type: CodeType
-    code: str
-    status: Status
+    code_type: CodeType | Any
+    code: str | Any
+    status: Status | None
     saved: datetime | None
     reserved: datetime | None
     assigned: datetime | None
     reserve_id: str | None
+    releasable: bool = False
+    problems: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         def iso(d: datetime | None) -> str | None:
             return d.isoformat() if d else None
 
-        return {
+        out = {
             "campaignId": self.campaign_id,
-            "type": self.code_type.value,
+            "type": self.code_type.value if isinstance(self.code_type, CodeType) else self.code_type,
             "code": self.code,
-            "status": self.status.value,
+            "status": self.status.value if self.status else None,
             "date": {"saved": iso(self.saved), "reserved": iso(self.reserved), "assigned": iso(self.assigned)},
             "reserveId": self.reserve_id,
         }
+        if self.problems:
+            out["problems"] = list(self.problems)
+        return out

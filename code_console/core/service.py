@@ -1,21 +1,25 @@
 """CodeService: the one façade every front end (console, CLI, HTTP API) calls.
 
 Business rules live here once. Every operation checks the principal first and touches
-nothing when it is not supreme. Time comes from the injected clock.
+nothing when it is not supreme. Time comes from the database's clock (or an injected one).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
+import threading
+import time
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from code_console.core.csvcodes import FileReport, iter_codes, scan
-from code_console.core.errors import BadFile, Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
+from code_console.core.errors import BadFile, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
 from code_console.core.models import (
     Backends,
     CampaignSummary,
@@ -28,16 +32,27 @@ from code_console.core.models import (
     ProgressCallback,
     Status,
     StatusCounts,
+    Unchanged,
     UpdateResult,
     UploadResult,
-    utc_now,
 )
+from code_console.core.check import CheckReport, misfits
 from code_console.core.objects import ObjectInfo, ObjectSource
-from code_console.core.store import Candidate, MongoStore
+from code_console.core.clock import DatabaseClock
+from code_console.core.contract import Candidate, Change, KeyRecord, Seen, Store, StoredCode
+from code_console.core.status import (
+    MAY_ASSIGN,
+    MAY_ASSIGN_HELD,
+    MAY_RELEASE,
+    MAY_RELEASE_HELD,
+    RESERVE_ID_PARAM,
+    holds,
+    status_of,
+)
 from code_console.core.upload import run_upload
 
-CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+CAMPAIGN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+RESERVATION_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 MAX_CODES_PER_CALL = 100_000
 # Candidates fetched per missing code: enough that concurrent callers rarely pick the same ones.
 # Each lost race doubles the window (up to MAX_WINDOW), spreading contenders further apart.
@@ -49,7 +64,7 @@ MAX_RESERVE_ROUNDS = 200
 
 
 def validate_campaign_id(campaign_id: str) -> str:
-    if not isinstance(campaign_id, str) or not CAMPAIGN_PATTERN.match(campaign_id):
+    if not isinstance(campaign_id, str) or not CAMPAIGN_PATTERN.fullmatch(campaign_id):
         raise InvalidInput(
             "invalid_campaign",
             f"invalid campaign id {campaign_id!r}: use 1-128 letters, digits, '_', '-', '.', ':' (starting with a letter or digit)",
@@ -112,12 +127,15 @@ def parse_codes(codes, max_length: int) -> list[str]:
 
 
 class CodeService:
+    """The façade. `store` implements contract.Store; `clock` defaults to the database's clock
+    (clock.DatabaseClock), and tests inject a fake one."""
+
     def __init__(
         self,
-        store: MongoStore,
+        store: Store,
         objects: ObjectSource | None = None,
         *,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         reservation_ttl: timedelta = timedelta(hours=24),
         batch_size: int = 50_000,
         reserve_max_count: int = 10_000,
@@ -126,12 +144,15 @@ class CodeService:
     ) -> None:
         self.store = store
         self.objects = objects
-        self.clock = clock
+        self.clock: Clock = clock or DatabaseClock(store.server_time)
         self.reservation_ttl = reservation_ttl
         self.batch_size = batch_size
         self.reserve_max_count = reserve_max_count
         self.code_max_length = code_max_length
         self._rng = rng or random.Random()
+        self._stamp_lock = threading.Lock()
+        self._last_stamp: datetime | None = None
+        self._keys_made = 0
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -156,7 +177,7 @@ class CodeService:
 
     def prepare(self) -> None:
         """One-time store preparation (indexes, tables); safe to repeat."""
-        self.store.ensure_indexes()
+        self.store.prepare()
 
     def close(self) -> None:
         self.store.close()
@@ -231,12 +252,23 @@ class CodeService:
             code_type,
             source,
             size,
-            clock=self.clock,
+            clock=self._upload_stamp,
             batch_size=self.batch_size,
             max_length=self.code_max_length,
             progress=progress,
             cancel=cancel,
         )
+
+    def _upload_stamp(self) -> datetime:
+        """The upload's `date.saved`: the clock's time, but later than this service's previous
+        upload's, because a code whose saved date equals the stamp counts as written by this
+        same upload (a duplicate in the file)."""
+        with self._stamp_lock:
+            stamp = self.clock()
+            if self._last_stamp is not None and stamp <= self._last_stamp:
+                stamp = self._last_stamp + timedelta(milliseconds=1)
+            self._last_stamp = stamp
+            return stamp
 
     def preview_key(self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10) -> tuple[CodeType, FileReport]:
         """Check a key and dry-run its file: first codes and problems, nothing written."""
@@ -281,50 +313,46 @@ class CodeService:
         *,
         key: str | None = None,
     ) -> Reservation:
-        """Reserve `count` available codes under one fresh reserveId (a dashed UUID v4, or the key).
+        """Reserve `count` available codes under one reservation (spec, use case 2).
 
-        Candidates are oversampled and shuffled so concurrent callers seldom collide; the
-        conditional update decides who wins each code; only a partial win needs the read-back.
-        The loop ends when the count is met or no candidate is left (the pool ran out).
-
-        With a `key`, the key is the reserveId: a retry returns the codes the first call
-        reserved (and tops them up if it stopped short) instead of reserving more.
+        Returns the codes (sorted; fewer only when the pool ran out) and the reservation's id:
+        a fresh dashed UUID v4, or `key`. With a key (an idempotency key), the key belongs to
+        this campaign, type, count and principal: a reuse with other parameters is refused
+        (Conflict, `reservation_key_reused`), and every call with it, concurrent or late, gets
+        the same answer while the reservation lasts; after it expires a reuse is refused
+        (Conflict, `reservation_expired`). Raises StoreUnavailable saying whether a retry is safe.
         """
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = CodeType.parse(code_type)
         count = parse_count(count, self.reserve_max_count)
-        if key is not None and (not isinstance(key, str) or not RESERVATION_KEY_PATTERN.match(key)):
+        if key is not None and (not isinstance(key, str) or not RESERVATION_KEY_PATTERN.fullmatch(key)):
             raise InvalidInput("invalid_key", "reservation key must be 1-128 letters, digits, '_', '-', '.', ':'")
-        reserve_id = key or str(uuid.uuid4())
         try:
-            return Reservation(reserve_id, self._reserve(campaign_id, code_type, count, reserve_id, key), key)
+            if key is None:
+                reserve_id = str(uuid.uuid4())
+                return Reservation(reserve_id, self._take(campaign_id, code_type, count, reserve_id, []))
+            return self._reserve_with_key(principal, campaign_id, code_type, count, key)
         except StoreUnavailable as exc:
             # A write whose reply was lost may have reserved codes: say what a retry does.
             if key:
-                advice = f"retrying with the same key {key!r} is safe: it returns the codes reserved under it and reserves only what is missing"
+                advice = f"retrying with the same key {key!r} is safe: it returns the codes reserved under it"
             else:
                 advice = (
                     "codes may have been reserved and stay held until the reservation expires; "
                     "pass a reservation key (--key, Idempotency-Key) so that a retry is safe"
                 )
-            raise StoreUnavailable(None, f"{exc.message}; {advice}") from exc
+            raise StoreUnavailable(None, f"{exc.message}; {advice}", **exc.details) from exc
 
-    def _reserve(self, campaign_id: str, code_type: CodeType, count: int, reserve_id: str, key: str | None) -> list[str]:
+    def _take(self, campaign_id: str, code_type: CodeType, count: int, reserve_id: str, got: list[str], renew=None) -> list[str]:
+        """Reserve codes under `reserve_id` until it holds `count` (those in `got` included) or the pool is empty.
+
+        Candidates are oversampled and shuffled so concurrent callers seldom collide; the
+        compare-and-set decides who wins each code; only a partial win needs the read-back.
+        """
         now = self.clock()
-        cutoff = self._cutoff(now)
-
-        # A key's codes whose reservation expired are back in the pool: they are not returned as
-        # held but may be reserved again below (the compare-and-set takes them if still free).
-        got: list[str] = (
-            [r.code for r in self.store.reservation_records(campaign_id, reserve_id, cutoff) if r.status is not Status.AVAILABLE]
-            if key
-            else []
-        )
-        if len(got) >= count:
-            # A write that landed after its caller gave up can leave more than `count` codes under
-            # a key; a retry still gets at most `count`, the same ones each time.
-            return sorted(got)[:count]
+        cutoff = now - self.reservation_ttl
+        got = list(got)
         mine = set(got)
         pool: list[Candidate] = []
         spread = OVERSAMPLE
@@ -334,17 +362,21 @@ class CodeService:
                 break
             if not pool:
                 window = min(missing * spread + OVERSAMPLE_SLACK, max(MAX_WINDOW, missing))
-                found = self.store.find_available(campaign_id, code_type, cutoff, window)
-                pool = [c for c in found if c.code not in mine]
+                pool = [c for c in self.store.find_available(campaign_id, code_type, cutoff, window) if c.code not in mine]
                 if not pool:
                     break  # the pool is truly empty
                 self._rng.shuffle(pool)
+            if renew is not None:
+                renew()
             attempt, pool = pool[:missing], pool[missing:]
-            won = self.store.try_reserve(campaign_id, code_type, attempt, reserve_id, now, cutoff)
+            groups: dict[Seen, list[str]] = {}
+            for c in attempt:
+                groups.setdefault(c.seen, []).append(c.code)
+            won = self.store.compare_and_set(campaign_id, Change.RESERVE, groups, now, reserve_id)
             if won == len(attempt):
                 got.extend(c.code for c in attempt)
             elif won:
-                held = set(self.store.codes_for_reservation(campaign_id, reserve_id))
+                held = {s.code for s in self.store.holding(campaign_id, reserve_id, count + len(attempt) + MAX_WINDOW)}
                 got.extend(c.code for c in attempt if c.code in held)
             # won == 0: every candidate was taken by someone else; no read-back needed.
             if won < len(attempt):
@@ -354,33 +386,194 @@ class CodeService:
                 spread *= 2
                 pool = []
             mine.update(got)
-        # Sorted, so a retry with the same key returns the very same list.
+        # Sorted, so every call with the same key returns the very same list.
         return sorted(got)
+
+    def _reserve_with_key(self, principal: Principal, campaign_id: str, code_type: CodeType, count: int, key: str) -> Reservation:
+        """A keyed reservation: one record per key, inserted first (its unique id decides who makes
+        the reservation); the maker holds a lease while it takes codes, then stores the answer.
+        Every other call with the key waits for that answer, or takes the lease over if the maker
+        stopped answering (its codes so far are kept, topped up, and trimmed to `count`)."""
+        owner = str(uuid.uuid4())
+        now = self.clock()
+        record = KeyRecord(
+            key=key,
+            campaign_id=campaign_id,
+            code_type=code_type.value,
+            count=count,
+            subject=principal.subject,
+            created=now,
+            expires=now + self.reservation_ttl + KEY_RETENTION,
+            lease_owner=owner,
+            lease_until=now + KEY_LEASE,
+        )
+        stored = self.store.insert_key(record)
+        if stored is None:
+            self._keys_made += 1
+            if self._keys_made % KEY_PRUNE_EVERY == 1:
+                self.store.prune_keys(now)
+            return self._make_keyed(record, owner)
+        if stored.expires <= now:
+            # Past its retention: as good as pruned, and the key is new again.
+            self.store.prune_keys(now)
+            return self._reserve_with_key(principal, campaign_id, code_type, count, key)
+        _check_key_reuse(stored, record)
+        deadline = time.monotonic() + KEY_WAIT_SECONDS
+        pause = 0.02
+        while True:
+            if stored.codes is not None:
+                return self._keyed_answer(stored)
+            now = self.clock()
+            if stored.lease_until is None or stored.lease_until <= now:
+                until = now + KEY_LEASE
+                if self.store.lease_key(key, stored.lease_owner, stored.lease_until, owner, until):
+                    return self._make_keyed(replace(stored, lease_owner=owner, lease_until=until), owner)
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(
+                    "reservation_in_progress", f"the reservation with key {key!r} is still being made by another call"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+            stored = self.store.get_key(key)
+            if stored is None:  # pruned meanwhile (its retention ended): the key is new again
+                return self._reserve_with_key(principal, campaign_id, code_type, count, key)
+
+    def _make_keyed(self, record: KeyRecord, owner: str) -> Reservation:
+        key, campaign_id, code_type = record.key, record.campaign_id, CodeType(record.code_type)
+        lease = [record.lease_until]
+
+        def renew() -> None:
+            now = self.clock()
+            if lease[0] is not None and now < lease[0] - KEY_LEASE / 2:
+                return
+            until = now + KEY_LEASE
+            if not self.store.lease_key(key, owner, lease[0], owner, until):
+                raise _LeaseLost()
+            lease[0] = until
+
+        cutoff = self.clock() - self.reservation_ttl
+        # Codes an earlier maker of this reservation took before it stopped answering.
+        held = [s.code for s in self.store.holding(campaign_id, key, record.count + MAX_WINDOW) if status_of(s.values(), cutoff) is Status.RESERVED]
+        try:
+            codes = self._take(campaign_id, code_type, record.count, key, held, renew)
+            answer = codes[: record.count]
+            if len(codes) > record.count:
+                self._release_held(campaign_id, key, keep=set(answer))
+            if self.store.finish_key(key, owner, answer):
+                return Reservation(key, answer, key)
+        except _LeaseLost:
+            pass
+        except StoreUnavailable:
+            # Hand the lease back so that the caller's retry carries on at once instead of
+            # waiting for it to run out (if the store is down, it runs out by itself).
+            with contextlib.suppress(StoreUnavailable):
+                self.store.lease_key(key, owner, lease[0], None, None)
+            raise
+        # Another call took the lease over: its answer is the answer.
+        deadline = time.monotonic() + KEY_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            stored = self.store.get_key(key)
+            if stored is not None and stored.codes is not None:
+                return self._keyed_answer(stored)
+            time.sleep(0.05)
+        raise StoreUnavailable("reservation_in_progress", f"the reservation with key {key!r} is still being made by another call")
+
+    def _keyed_answer(self, stored: KeyRecord) -> Reservation:
+        expires = stored.created + self.reservation_ttl
+        if expires <= self.clock():
+            raise Conflict(
+                "reservation_expired",
+                f"the reservation with key {stored.key!r} expired at {expires.isoformat()} and its codes went back to the pool; "
+                "reserve with a new key",
+            )
+        answer = list(stored.codes or ())
+        # A write that landed after its caller gave up can leave codes beyond the answer under
+        # the key: nobody was given them, so they go back to the pool.
+        self._release_held(stored.campaign_id, stored.key, keep=set(answer))
+        return Reservation(stored.key, answer, stored.key)
+
+    def _release_held(self, campaign_id: str, reserve_id: str, keep: set[str]) -> int:
+        extra: dict[Seen, list[str]] = {}
+        for s in self.store.holding(campaign_id, reserve_id, len(keep) + MAX_WINDOW):
+            if s.code not in keep and holds(MAY_RELEASE_HELD, s.values(), {RESERVE_ID_PARAM: reserve_id}):
+                extra.setdefault(s.seen, []).append(s.code)
+        return self.store.compare_and_set(campaign_id, Change.RELEASE, extra, self.clock()) if extra else 0
 
     # -- assign / release ---------------------------------------------------------------
 
-    def assign(self, principal: Principal, campaign_id: str, codes: Iterable[str]) -> UpdateResult:
-        self._authorize(principal)
-        validate_campaign_id(campaign_id)
-        codes = parse_codes(codes, self.code_max_length)
-        updated = self.store.assign(campaign_id, list(dict.fromkeys(codes)), self.clock())
-        return UpdateResult(in_=len(codes), updated=updated)
+    def assign(self, principal: Principal, campaign_id: str, codes: Iterable[str], *, reserve_id: str | None = None) -> UpdateResult:
+        """Set `date.assigned` once on each code (spec, use case 3); never overwritten.
 
-    def release(self, principal: Principal, campaign_id: str, codes: Iterable[str]) -> UpdateResult:
+        With `reserve_id`, only codes that reservation holds change: codes carrying its
+        reserveId, expired or not, as long as nobody else has taken them since. The result
+        says which codes did not change and why (`UpdateResult.unchanged`).
+        """
+        return self._change(principal, campaign_id, codes, Change.ASSIGN, reserve_id)
+
+    def release(self, principal: Principal, campaign_id: str, codes: Iterable[str], *, reserve_id: str | None = None) -> UpdateResult:
+        """Unset `date.reserved` and `reserveId` of unassigned codes that have a reserved date
+        (spec, use case 4: idempotent; assigned codes are never released). With `reserve_id`,
+        only codes that reservation still holds: a late caller cannot free a code that another
+        caller holds now."""
+        return self._change(principal, campaign_id, codes, Change.RELEASE, reserve_id)
+
+    def _change(self, principal: Principal, campaign_id: str, codes, change: Change, reserve_id: str | None) -> UpdateResult:
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         codes = parse_codes(codes, self.code_max_length)
-        updated = self.store.release(campaign_id, list(dict.fromkeys(codes)))
-        return UpdateResult(in_=len(codes), updated=updated)
+        if reserve_id is not None:
+            _validate_reserve_id(reserve_id)
+        unique = list(dict.fromkeys(codes))
+        states = self.store.states(campaign_id, unique)
+        missing = [c for c in unique if c not in states]
+        found = [states[c] for c in unique if c in states]
+        result = self._apply(campaign_id, change, found, reserve_id)
+        unchanged = dict(result.unchanged)
+        if missing:
+            unchanged = {Unchanged.NOT_FOUND: tuple(missing), **unchanged}
+        return UpdateResult(in_=len(codes), updated=result.updated, unchanged=unchanged)
+
+    def _apply(self, campaign_id: str, change: Change, found: list[StoredCode], reserve_id: str | None) -> UpdateResult:
+        """Change the codes the rule allows, as a compare-and-set on the state each was read in."""
+        rule = {
+            (Change.ASSIGN, False): MAY_ASSIGN,
+            (Change.ASSIGN, True): MAY_ASSIGN_HELD,
+            (Change.RELEASE, False): MAY_RELEASE,
+            (Change.RELEASE, True): MAY_RELEASE_HELD,
+        }[(change, reserve_id is not None)]
+        params = {RESERVE_ID_PARAM: reserve_id}
+        groups: dict[Seen, list[str]] = {}
+        unchanged: dict[Unchanged, list[str]] = {}
+        for s in found:
+            if holds(rule, s.values(), params):
+                groups.setdefault(s.seen, []).append(s.code)
+            else:
+                unchanged.setdefault(_why_unchanged(s, change, reserve_id), []).append(s.code)
+        now = self.clock()
+        eligible = [c for codes in groups.values() for c in codes]
+        changed = self.store.compare_and_set(campaign_id, change, groups, now) if groups else 0
+        if changed < len(eligible):
+            # Another caller changed some of them between our read and our write: read again
+            # and say why those did not change.
+            after = self.store.states(campaign_id, eligible)
+            ours = 0
+            for code in eligible:
+                s = after.get(code)
+                if s is not None and ours < changed and _shows(change, s, now):
+                    ours += 1
+                elif s is not None:
+                    unchanged.setdefault(_why_unchanged(s, change, reserve_id), []).append(code)
+        return UpdateResult(in_=len(found), updated=changed, unchanged={r: tuple(c) for r, c in unchanged.items()})
 
     def release_reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> UpdateResult:
-        """Release every unassigned code of one reservation (support staff's bulk release)."""
+        """Release every unassigned code of one reservation (support staff's bulk release).
+
+        `in` is the number of codes carrying the reserveId; assigned ones stay (unchanged)."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
-        if not isinstance(reserve_id, str) or not RESERVATION_KEY_PATTERN.match(reserve_id):
-            raise InvalidInput("invalid_reserve_id", f"invalid reserveId {reserve_id!r}")
-        held, released = self.store.release_reservation(campaign_id, reserve_id)
-        return UpdateResult(in_=held, updated=released)
+        _validate_reserve_id(reserve_id)
+        held = self.store.holding(campaign_id, reserve_id, MAX_CODES_PER_CALL)
+        return self._apply(campaign_id, Change.RELEASE, held, reserve_id)
 
     # -- read ---------------------------------------------------------------------------
 
@@ -394,20 +587,20 @@ class CodeService:
         return self.counts(principal, campaign_id, code_type).to_dict(parsed_status)
 
     def counts(self, principal: Principal, campaign_id: str, code_type: CodeType | str) -> StatusCounts:
-        self._authorize(principal)
-        return self.store.count(campaign_id, CodeType.parse(code_type), self._cutoff(self.clock()))
+        return self.campaign_counts(principal, campaign_id)[CodeType.parse(code_type)]
 
     def campaign_counts(self, principal: Principal, campaign_id: str) -> dict[CodeType, StatusCounts]:
-        """Every type's counts for one campaign, in one round trip (the console's refresh)."""
+        """Every type's counts for one campaign, in one command (the console's refresh)."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
-        found = self.store.counts_by_type(campaign_id, self._cutoff(self.clock()))
+        found = self.store.counts(campaign_id, self._cutoff(self.clock())).get(campaign_id, {})
         return {t: found.get(t, StatusCounts()) for t in CodeType}
 
     def campaigns(self, principal: Principal) -> list[CampaignSummary]:
+        """Every campaign with its counts per type, in one command whatever their number."""
         self._authorize(principal)
-        cutoff = self._cutoff(self.clock())
-        return [CampaignSummary(cid, self.store.counts_by_type(cid, cutoff)) for cid in self.store.campaign_ids()]
+        found = self.store.counts(None, self._cutoff(self.clock()))
+        return [CampaignSummary(cid, found[cid]) for cid in sorted(found)]
 
     def lookup(self, principal: Principal, code: str, campaign_id: str | None = None) -> list[CodeRecord]:
         self._authorize(principal)
@@ -415,12 +608,90 @@ class CodeService:
             raise InvalidInput("invalid_codes", "enter a code to look up")
         if campaign_id:
             validate_campaign_id(campaign_id)
-        return self.store.lookup(code.strip(), campaign_id or None, self._cutoff(self.clock()))
+        cutoff = self._cutoff(self.clock())
+        return [self._record(s, cutoff) for s in self.store.lookup(code.strip(), campaign_id or None, LOOKUP_LIMIT)]
 
     def reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> list[CodeRecord]:
+        """The codes that carry a reserveId (assigned ones included), sorted by code."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
-        return self.store.reservation_records(campaign_id, reserve_id, self._cutoff(self.clock()))
+        _validate_reserve_id(reserve_id)
+        cutoff = self._cutoff(self.clock())
+        records = [self._record(s, cutoff) for s in self.store.holding(campaign_id, reserve_id, MAX_CODES_PER_CALL)]
+        return sorted(records, key=lambda r: str(r.code))
+
+    def _record(self, s: StoredCode, cutoff: datetime) -> CodeRecord:
+        values = s.values()
+        return CodeRecord(
+            campaign_id=s.campaign_id,
+            code_type=CodeType(s.code_type) if s.code_type in _TYPE_VALUES else s.code_type,
+            code=s.code,
+            status=status_of(values, cutoff),
+            saved=s.saved if isinstance(s.saved, datetime) else None,
+            reserved=s.reserved if isinstance(s.reserved, datetime) else None,
+            assigned=s.assigned if isinstance(s.assigned, datetime) else None,
+            reserve_id=s.reserve_id if isinstance(s.reserve_id, str) else None,
+            releasable=holds(MAY_RELEASE, values, {}),
+            problems=tuple(misfits(s)),
+        )
+
+    def check(self, principal: Principal, campaign_id: str, examples: int = 5) -> CheckReport:
+        """Read a whole campaign and report the documents that do not fit the schema, by kind
+        (a count and a few examples each). Changes nothing."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        report = CheckReport(campaign_id)
+        for s in self.store.scan(campaign_id, CHECK_BATCH):
+            report.documents += 1
+            for problem in misfits(s):
+                report.add(problem, s.code, examples)
+        return report
+
+
+KEY_LEASE = timedelta(seconds=15)
+KEY_WAIT_SECONDS = 30.0
+# A key is kept this long after its reservation expired (a reuse within it is refused).
+KEY_RETENTION = timedelta(days=7)
+# Expired key records are removed by the first keyed reservation of a process and every this many after.
+KEY_PRUNE_EVERY = 100
+LOOKUP_LIMIT = 100
+CHECK_BATCH = 1_000
+_TYPE_VALUES = frozenset(t.value for t in CodeType)
+
+
+class _LeaseLost(Exception):
+    """The maker of a keyed reservation stopped answering long enough for another call to take over."""
+
+
+def _check_key_reuse(stored: KeyRecord, asked: KeyRecord) -> None:
+    then = (stored.campaign_id, stored.code_type, stored.count, stored.subject)
+    now = (asked.campaign_id, asked.code_type, asked.count, asked.subject)
+    if then != now:
+        raise Conflict(
+            "reservation_key_reused",
+            f"reservation key {asked.key!r} was used for campaign {stored.campaign_id}, type {stored.code_type}, "
+            f"count {stored.count} by {stored.subject!r}; a key belongs to one reservation: use a new key",
+        )
+
+
+def _validate_reserve_id(reserve_id) -> None:
+    if not isinstance(reserve_id, str) or not RESERVATION_KEY_PATTERN.fullmatch(reserve_id):
+        raise InvalidInput("invalid_reserve_id", f"invalid reserveId {reserve_id!r}")
+
+
+def _why_unchanged(s: StoredCode, change: Change, reserve_id: str | None) -> Unchanged:
+    if s.assigned is not None:
+        return Unchanged.ALREADY_ASSIGNED
+    if reserve_id is not None and s.reserve_id is not None and s.reserve_id != reserve_id:
+        return Unchanged.OTHER_RESERVATION
+    return Unchanged.NOT_RESERVED
+
+
+def _shows(change: Change, s: StoredCode, now: datetime) -> bool:
+    """Whether a code's state, read after a compare-and-set, shows that change made at `now`."""
+    if change is Change.ASSIGN:
+        return s.assigned == now
+    return s.reserved is None and s.reserve_id is None
 
 
 def _close(body) -> None:

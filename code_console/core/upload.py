@@ -61,13 +61,14 @@ def run_upload(
 
         now = clock()
         batches = -(-total // batch_size)
-        inserted = updated = conflicts = done = 0
+        inserted = updated = conflicts = duplicates = done = 0
         for number in range(1, batches + 1):
             batch = [line[:-1] for line in itertools.islice(spool, batch_size)]
             written = store.write_batch(campaign_id, code_type, batch, now)
             inserted += written.inserted
             updated += written.updated
             conflicts += written.conflicts
+            duplicates += written.duplicates
             done += len(batch)
             if progress:
                 progress(UploadProgress("writing", done, total, read_bytes, read_bytes, number, batches))
@@ -77,7 +78,7 @@ def run_upload(
                     f"upload cancelled after {done:,} of {total:,} codes "
                     f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it",
                 )
-        return UploadResult(in_=done, inserted=inserted, updated=updated, conflicts=conflicts)
+        return UploadResult(in_=done, inserted=inserted, updated=updated, conflicts=conflicts, duplicates=duplicates)
 
 
 def _check(cancel: Cancel | None) -> None:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from code_console.api.server import ApiServer, build_server
 from code_console.config import Settings
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 from code_console.core.service import CodeService
 
 SECRET = "test-secret-" + "s" * 40
@@ -146,7 +146,7 @@ def running(service: CodeService, settings: Settings, *, prefix: str | None = No
 
 @pytest.fixture
 def memory_service(clock) -> CodeService:
-    return CodeService(MemoryStore(), clock=clock, reserve_max_count=500)
+    return CodeService(embedded_store(), clock=clock, reserve_max_count=500)
 
 
 @pytest.fixture

@@ -7,17 +7,18 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from code_console.core.memory import MemoryStore
+from code_console.core.sqlite import SqliteStore
 from code_console.core.service import CodeService
 
+from tests.stores import embedded_path
 from tests.api.conftest import running, settings_for, upload_csv
 
 
-class GatedStore(MemoryStore):
+class GatedStore(SqliteStore):
     """find_available waits at a barrier: it returns only once `parties` calls are inside it at once."""
 
     def __init__(self, parties: int) -> None:
-        super().__init__()
+        super().__init__(embedded_path())
         self.barrier = threading.Barrier(parties, timeout=20)
 
     def find_available(self, *args, **kwargs):
@@ -46,7 +47,7 @@ def test_blocked_core_calls_leave_the_event_loop_free(clock):
 
 def test_core_never_imports_fastapi_or_starlette():
     probe = (
-        "import sys, code_console.core, code_console.core.service, code_console.core.store, code_console.runtime; "
+        "import sys, code_console.core, code_console.core.service, code_console.core.mongo, code_console.runtime; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn', 'jwt')); "
         "print(','.join(bad))"
     )

@@ -7,9 +7,11 @@ import re
 import pytest
 
 from code_console.core.objects import S3Objects, s3_client
+from code_console.core.sqlite import SqliteStore
 from code_console.core.service import MAX_CODES_PER_CALL, CodeService
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 
+from tests.stores import embedded_path
 from tests.api.conftest import hs256, running, settings_for, upload_csv
 from tests.servers import free_port
 
@@ -76,7 +78,7 @@ def test_bad_csv_names_the_line(api, campaign):
 @pytest.fixture
 def s3_api(s3_bucket, clock):
     client, bucket = s3_bucket
-    service = CodeService(MemoryStore(), S3Objects(client, bucket), clock=clock)
+    service = CodeService(embedded_store(), S3Objects(client, bucket), clock=clock)
     with running(service, settings_for()) as api:
         yield api, client, bucket
 
@@ -287,7 +289,7 @@ def test_body_at_the_limit_is_accepted(small_api, campaign):
 
 @pytest.fixture
 def unreachable_mongo_api(clock):
-    from code_console.core.store import connect
+    from code_console.core.mongo import connect
 
     store = connect(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", "x", timeout_seconds=0.3, batch_timeout_seconds=0.3)
     service = CodeService(store, clock=clock)
@@ -311,7 +313,7 @@ def test_unreachable_mongodb_is_503_with_retry_after(unreachable_mongo_api, camp
 
 def test_unreachable_s3_is_503_with_retry_after(clock, campaign):
     client = s3_client(endpoint_url=f"http://127.0.0.1:{free_port()}", region="us-east-1", timeout_seconds=0.5)
-    service = CodeService(MemoryStore(), S3Objects(client, "codes"), clock=clock)
+    service = CodeService(embedded_store(), S3Objects(client, "codes"), clock=clock)
     with running(service, settings_for()) as api:
         response = api.post(f"/{campaign}/codes", json={"fileKey": f"codes/{campaign}/tm/a.csv"})
     assert response.status_code == 503
@@ -319,7 +321,10 @@ def test_unreachable_s3_is_503_with_retry_after(clock, campaign):
     assert error(response)["code"] == "object_store_unavailable"
 
 
-class _BrokenStore(MemoryStore):
+class _BrokenStore(SqliteStore):
+    def __init__(self) -> None:
+        super().__init__(embedded_path())
+
     def find_available(self, *args, **kwargs):
         raise RuntimeError("secret internal detail at /srv/app.py line 12")
 

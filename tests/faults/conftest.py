@@ -66,7 +66,7 @@ def fail_points(fault_server):
 
 def snapshot(collection) -> list[dict]:
     """Every stored document, without _id, in code order: compared before and after a fault."""
-    return sorted(collection.find({}, {"_id": 0}), key=lambda d: (d["campaignId"], d["code"]))
+    return sorted(collection.find({}), key=lambda d: (d["_id"]["campaign_id"], d["_id"]["code"]))
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):

@@ -11,7 +11,7 @@ def storm(uri: str, db: str, campaign: str, calls: int, seed: int, start, acked,
     from code_console.core.errors import StoreUnavailable
     from code_console.core.models import LOCAL_OPERATOR
     from code_console.core.service import CodeService
-    from code_console.core.store import connect
+    from code_console.core.mongo import connect
 
     # Each failed attempt is bounded by these timeouts, so a retry loop needs no sleep.
     store = connect(uri, db, timeout_seconds=1, batch_timeout_seconds=3)

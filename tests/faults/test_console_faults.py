@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Static, TabbedContent  # noqa: E402
 from code_console.core.models import StatusCounts  # noqa: E402
 from code_console.core.objects import DirectoryObjects  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
-from code_console.core.store import connect  # noqa: E402
+from code_console.core.mongo import connect  # noqa: E402
 from code_console.ui.messages import CampaignsLoaded, CountsLoaded, StoreStatusChanged  # noqa: E402
 from code_console.ui.screens.browser import BrowserScreen  # noqa: E402
 from code_console.ui.screens.campaign import CampaignScreen  # noqa: E402
@@ -50,7 +50,7 @@ def _text(app, selector: str) -> str:
 @pytest.fixture
 def killable(own_server):
     store = connect(own_server.uri, "console", timeout_seconds=1, batch_timeout_seconds=5)
-    store.ensure_indexes()
+    store.prepare()
     service = CodeService(store, clock=FakeClock())
     service.upload_from_file(ME, "LIVE", "tm", io.BytesIO("".join(f"L{i:04d}\n" for i in range(500)).encode()))
     service.reserve(ME, "LIVE", "tm", 20, key="held").codes

@@ -6,6 +6,10 @@ Three outcomes a caller can meet, each made to happen on purpose:
 - applied late: the server runs the command after the client gave up (blockConnection past the
   client's socket timeout).
 Each case must end in a correct stored state with a clear StoreUnavailable, or a correct result.
+
+Every call runs under pymongo's per-operation timeout, within which the driver retries a
+retryable read or write as often as it can: a fault that must surface is armed for many
+attempts (PERSISTENT) and switched off once the call has failed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pytest
 
 from code_console.core.errors import StoreUnavailable
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 from tests.conftest import ME, FakeClock
 from tests.faults.conftest import report, snapshot, wait_until
@@ -27,6 +31,7 @@ from tests.faults.conftest import report, snapshot, wait_until
 pytestmark = pytest.mark.realserver
 
 POOL = 300
+PERSISTENT = 10_000  # attempts a fail point fails: more than the driver retries within a timeout
 
 
 def _file(codes) -> io.BytesIO:
@@ -37,7 +42,7 @@ def _file(codes) -> io.BytesIO:
 def store(fault_server):
     # 1 s socket timeout: a command the server holds longer is given up by the client.
     s = connect(fault_server.uri, f"fp_{uuid.uuid4().hex[:10]}", timeout_seconds=2, batch_timeout_seconds=1)
-    s.ensure_indexes()
+    s.prepare()
     yield s
     s.collection.drop()
     s.close()
@@ -51,7 +56,7 @@ def service(store):
 
 
 def _held(store, key) -> list[str]:
-    return sorted(d["code"] for d in store.collection.find({"campaignId": "FP", "reserveId": key}))
+    return sorted(d["_id"]["code"] for d in store.collection.find({"_id.campaign_id": "FP", "reserveId": key}))
 
 
 def _reserved_total(service) -> int:
@@ -131,13 +136,12 @@ def test_keyed_retry_racing_a_late_write_never_returns_more_than_count(service, 
     # The late write lands (it can only take codes still in the state it saw: no double hand-out).
     held = wait_until(lambda: (h := _held(store, "race-1")) and len(h) > 6 and h, timeout=15)
     assert set(first) <= set(held) and len(held) <= 12
-    again = service.reserve(ME, "FP", "tm", 6, key="race-1").codes
-    assert len(again) == 6 and set(again) <= set(held)
-    assert service.reserve(ME, "FP", "tm", 6, key="race-1").codes == again  # stable from here on
-    # Extra codes under the key are held, not handed to anyone else; they expire with the TTL.
-    assert _reserved_total(service) == len(held)
+    # The answer stays the first one; the codes the late write added go back to the pool.
+    assert service.reserve(ME, "FP", "tm", 6, key="race-1").codes == first
+    assert _held(store, "race-1") == first and _reserved_total(service) == 6
+    assert service.reserve(ME, "FP", "tm", 6, key="race-1").codes == first
     report("reserve.update.blocked-past-timeout(key, retry racing the late write)", attempted=4, acknowledged=3, failed=1,
-           duplicated=0, lost=0, stranded=len(held) - 6)
+           duplicated=0, lost=0, stranded=0)
 
 
 # -- reserve: the candidate search and the read-backs -----------------------------------------
@@ -152,9 +156,10 @@ def test_candidate_search_failing_once_is_retried_by_the_driver(service, store, 
 
 def test_candidate_search_failing_twice_fails_cleanly_and_changes_nothing(service, store, fail_points):
     before = snapshot(store.collection)
-    fail_points.fail(["find"], times=2, closeConnection=True)  # the driver retries a read once
+    fail_points.fail(["find"], times=PERSISTENT, closeConnection=True)
     with pytest.raises(StoreUnavailable) as err:
         service.reserve(ME, "FP", "tm", 5).codes
+    fail_points.off()
     assert "MongoDB" in str(err.value)
     assert snapshot(store.collection) == before
     assert len(service.reserve(ME, "FP", "tm", 5).codes) == 5
@@ -164,9 +169,10 @@ def test_candidate_search_failing_twice_fails_cleanly_and_changes_nothing(servic
 def test_keyed_read_back_failing_then_retry(service, store, fail_points):
     first = service.reserve(ME, "FP", "tm", 5, key="rb-1").codes
     before = snapshot(store.collection)
-    fail_points.fail(["find"], times=2, closeConnection=True)
+    fail_points.fail(["find"], times=PERSISTENT, closeConnection=True)
     with pytest.raises(StoreUnavailable):
         service.reserve(ME, "FP", "tm", 5, key="rb-1").codes
+    fail_points.off()
     assert snapshot(store.collection) == before
     assert service.reserve(ME, "FP", "tm", 5, key="rb-1").codes == sorted(first)
     report("reserve.readback(key lookup).closeConnectionx2", attempted=3, acknowledged=2, failed=1, duplicated=0, lost=0)
@@ -185,14 +191,14 @@ class RivalBeforeUpdate:
     def __getattr__(self, name):
         return getattr(self._store, name)
 
-    def try_reserve(self, campaign_id, code_type, candidates, reserve_id, now, cutoff):
+    def compare_and_set(self, campaign_id, change, groups, now, reserve_id=None):
         if self.armed:
             self.armed = False
-            taken = [c.code for c in candidates[:2]]
-            self._store.collection.update_many({"campaignId": campaign_id, "code": {"$in": taken}},
+            taken = [code for codes in groups.values() for code in codes][:2]
+            self._store.collection.update_many({"_id.campaign_id": campaign_id, "_id.code": {"$in": taken}},
                                                {"$set": {"reserveId": "rival", "date.reserved": now}})
-            self._fail_points.fail(["find"], times=2, closeConnection=True)
-        return self._store.try_reserve(campaign_id, code_type, candidates, reserve_id, now, cutoff)
+            self._fail_points.fail(["find"], times=PERSISTENT, closeConnection=True)
+        return self._store.compare_and_set(campaign_id, change, groups, now, reserve_id)
 
 
 def test_partial_win_read_back_failing_then_keyed_retry(store, fail_points):
@@ -202,6 +208,7 @@ def test_partial_win_read_back_failing_then_keyed_retry(store, fail_points):
     racing = CodeService(rival_store, clock=svc.clock)
     with pytest.raises(StoreUnavailable):
         racing.reserve(ME, "FP", "tm", 8, key="pw-1").codes
+    fail_points.off()
     won = _held(store, "pw-1")
     assert len(won) == 6  # 8 tried, 2 lost to the rival, the read-back dropped
     got = racing.reserve(ME, "FP", "tm", 8, key="pw-1").codes
@@ -227,24 +234,24 @@ def _prepared_campaign(store):
 
 
 def _statuses(store) -> dict:
-    return {d["code"]: (d.get("reserveId"), d["date"].get("reserved"), d["date"].get("assigned"))
-            for d in store.collection.find({"campaignId": "UP"})}
+    return {d["_id"]["code"]: (d.get("reserveId"), d["date"].get("reserved"), d["date"].get("assigned"))
+            for d in store.collection.find({"_id.campaign_id": "UP"})}
 
 
 def test_upload_batch_insert_dropped_twice_then_rerun_converges(store, fail_points):
     svc = _prepared_campaign(store)
     before = _statuses(store)
     file_codes = [f"U{i:04d}" for i in range(600)]  # 300 known, 300 new: 6 batches
-    # Batches 1-3 are all known codes (no insert); fail the first insert twice (the driver
-    # retries a retryable write once): batch 4 fails, batches 1-3 are written.
-    fail_points.fail(["insert"], times=2, closeConnection=True)
+    # Every batch inserts first; its insert failing for good stops the upload at batch 1.
+    fail_points.fail(["insert"], times=PERSISTENT, closeConnection=True)
     with pytest.raises(StoreUnavailable):
         svc.upload_from_file(ME, "UP", "external", _file(file_codes))
-    partial = store.collection.count_documents({"campaignId": "UP"})
+    fail_points.off()
+    partial = store.collection.count_documents({"_id.campaign_id": "UP"})
     assert partial == 300
     result = svc.upload_from_file(ME, "UP", "external", _file(file_codes))
     assert result.to_dict() == {"in": 600, "inserted": 300, "updated": 300}
-    assert sorted(d["code"] for d in store.collection.find({"campaignId": "UP"})) == file_codes
+    assert sorted(d["_id"]["code"] for d in store.collection.find({"_id.campaign_id": "UP"})) == file_codes
     after = _statuses(store)
     assert {c: after[c] for c in before} == before  # every reserved/assigned status preserved
     assert svc.count(ME, "UP", "external") == {"available": 580, "reserved": 15, "assigned": 5}
@@ -256,7 +263,7 @@ def test_upload_batch_insert_dropped_once_is_retried_by_the_driver(store, fail_p
     fail_points.fail(["insert"], closeConnection=True)
     result = svc.upload_from_file(ME, "UP", "external", _file(f"U{i:04d}" for i in range(400)))
     assert result.to_dict() == {"in": 400, "inserted": 100, "updated": 300}
-    assert store.collection.count_documents({"campaignId": "UP"}) == 400
+    assert store.collection.count_documents({"_id.campaign_id": "UP"}) == 400
     report("upload.insert.closeConnectionx1", attempted=1, acknowledged=1, failed=0, duplicated=0, lost=0)
 
 
@@ -264,12 +271,14 @@ def test_upload_batch_insert_dropped_once_is_retried_by_the_driver(store, fail_p
 def test_upload_batch_refresh_failing_then_rerun_converges(store, fail_points, fault):
     svc = _prepared_campaign(store)
     before = _statuses(store)
-    fail_points.fail(["update"], skip=1, **fault)  # the second batch's refresh of known codes
+    fail_points.fail(["update"], skip=1, times=PERSISTENT, **fault)  # the second batch's refresh of known codes
     with pytest.raises(StoreUnavailable):
         svc.upload_from_file(ME, "UP", "external", _file(f"U{i:04d}" for i in range(300)))
+    fail_points.off()
     assert _statuses(store) == before
     result = svc.upload_from_file(ME, "UP", "external", _file(f"U{i:04d}" for i in range(300)))
     assert result.to_dict() == {"in": 300, "inserted": 0, "updated": 300}
     assert _statuses(store) == before
-    assert Counter(d["date"]["saved"] for d in store.collection.find({"campaignId": "UP"})) == {svc.clock(): 300}
+    # One saved date, the re-run's, on every code.
+    assert list(Counter(d["date"]["saved"] for d in store.collection.find({"_id.campaign_id": "UP"})).values()) == [300]
     report(f"upload.update.{next(iter(fault))}", attempted=2, acknowledged=1, failed=1, duplicated=0, lost=0)

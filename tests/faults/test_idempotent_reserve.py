@@ -1,10 +1,12 @@
-"""Idempotent reserve (issue 6, item 1) on every store: what a retry with a key returns."""
+"""Reservation keys on every store: a key is one reservation (campaign, type, count, principal);
+every call with it gets the same answer while the reservation lasts."""
 
 from __future__ import annotations
 
 import io
 
-from code_console.core.errors import InvalidInput
+from code_console.core.errors import Conflict, InvalidInput
+from code_console.core.models import Principal
 
 from tests.conftest import ME
 
@@ -23,12 +25,28 @@ def test_retry_returns_the_same_codes_and_reserves_nothing_more(service):
     assert service.count(ME, "C1", "tm") == {"available": 15, "reserved": 5, "assigned": 0}
 
 
-def test_retry_with_a_smaller_count_returns_no_more_than_count(service):
+@pytest.mark.parametrize(
+    "campaign, code_type, count, subject",
+    [("C1", "tm", 2, "local-operator"), ("C1", "tm", 6, "local-operator"), ("C1", "external", 5, "local-operator"),
+     ("C2", "tm", 5, "local-operator"), ("C1", "tm", 5, "someone-else")],
+)
+def test_a_key_reused_with_other_parameters_is_refused_and_hands_out_nothing(service, campaign, code_type, count, subject):
     _upload(service, 20)
+    _upload(service, 20, "C2")
+    service.upload_from_file(ME, "C1", "external", io.BytesIO(b"X1\nX2\n"))
     first = service.reserve(ME, "C1", "tm", 5, key="r-1").codes
-    again = service.reserve(ME, "C1", "tm", 2, key="r-1").codes
-    assert again == sorted(first)[:2]
-    assert service.count(ME, "C1", "tm")["reserved"] == 5
+    who = Principal(subject, supreme=True)
+    with pytest.raises(Conflict) as err:
+        service.reserve(who, campaign, code_type, count, key="r-1")
+    assert err.value.code == "reservation_key_reused"
+    assert err.value.message == (
+        "reservation key 'r-1' was used for campaign C1, type tm, count 5 by 'local-operator'; "
+        "a key belongs to one reservation: use a new key"
+    )
+    assert service.count(ME, "C1", "tm") == {"available": 15, "reserved": 5, "assigned": 0}
+    assert service.count(ME, "C1", "external") == {"available": 2, "reserved": 0, "assigned": 0}
+    assert service.count(ME, "C2", "tm") == {"available": 20, "reserved": 0, "assigned": 0}
+    assert service.reserve(ME, "C1", "tm", 5, key="r-1").codes == first
 
 
 def test_retry_after_assigning_returns_the_assigned_codes_too(service):
@@ -39,25 +57,33 @@ def test_retry_after_assigning_returns_the_assigned_codes_too(service):
     assert service.count(ME, "C1", "tm") == {"available": 16, "reserved": 2, "assigned": 2}
 
 
-def test_retry_after_the_reservation_expired_reserves_again_instead_of_returning_free_codes(service, clock):
+def test_a_retry_after_the_reservation_expired_is_refused_and_never_returns_free_codes(service, clock):
     _upload(service, 20)
-    service.reserve(ME, "C1", "tm", 4, key="r-1").codes
-    clock.advance(hours=24, seconds=1)
+    service.reserve(ME, "C1", "tm", 4, key="r-1")
+    clock.advance(hours=23, minutes=59, seconds=59)
+    assert len(service.reserve(ME, "C1", "tm", 4, key="r-1").codes) == 4  # still held: the same answer
+    clock.advance(seconds=1)  # exactly 24 h: the original's boundary, available again
     assert service.count(ME, "C1", "tm") == {"available": 20, "reserved": 0, "assigned": 0}
-    again = service.reserve(ME, "C1", "tm", 4, key="r-1").codes
-    assert len(again) == 4
-    # The caller holds what it was given: the codes are reserved now, not merely tagged.
-    assert service.count(ME, "C1", "tm") == {"available": 16, "reserved": 4, "assigned": 0}
-    records = service.reservation(ME, "C1", "r-1")
-    assert {r.code for r in records if r.status.value == "reserved"} == set(again)
+    with pytest.raises(Conflict) as err:
+        service.reserve(ME, "C1", "tm", 4, key="r-1")
+    assert err.value.code == "reservation_expired"
+    assert err.value.message == (
+        "the reservation with key 'r-1' expired at 2026-03-02T08:00:00+00:00 and its codes went back to the pool; "
+        "reserve with a new key"
+    )
+    assert service.count(ME, "C1", "tm") == {"available": 20, "reserved": 0, "assigned": 0}
+    assert len(service.reserve(ME, "C1", "tm", 4, key="r-2").codes) == 4
 
 
-def test_same_key_in_another_campaign_is_another_reservation(service):
-    _upload(service, 10, "C1", "A")
-    _upload(service, 10, "C2", "B")
-    a = service.reserve(ME, "C1", "tm", 3, key="shared").codes
-    b = service.reserve(ME, "C2", "tm", 3, key="shared").codes
-    assert all(c.startswith("A") for c in a) and all(c.startswith("B") for c in b)
+def test_an_expired_key_is_pruned_after_its_retention_and_is_new_again(service, clock):
+    _upload(service, 20)
+    first = service.reserve(ME, "C1", "tm", 4, key="r-1").codes
+    clock.advance(days=8)  # 24 h TTL + 7 days' retention
+    again = service.reserve(ME, "C1", "tm", 5, key="r-1").codes  # another count: a new reservation
+    assert len(again) == 5 and service.count(ME, "C1", "tm") == {"available": 15, "reserved": 5, "assigned": 0}
+    assert service.reservation(ME, "C1", "r-1")[0].reserve_id == "r-1"
+    assert {r.code for r in service.reservation(ME, "C1", "r-1") if r.status.value == "reserved"} == set(again)
+    assert len(set(first) | set(again)) <= 9
 
 
 @pytest.mark.parametrize("key", ["", "has space", "k" * 129, "a/b", "ключ", 42])

@@ -13,7 +13,7 @@ import pytest
 
 from code_console.core.errors import StoreUnavailable
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 from tests.conftest import ME, FakeClock
 from tests.faults.conftest import report
@@ -27,13 +27,13 @@ def _file(codes) -> io.BytesIO:
 
 
 def _statuses(store, campaign) -> dict:
-    return {d["code"]: (d.get("reserveId"), d["date"].get("reserved"), d["date"].get("assigned"))
-            for d in store.collection.find({"campaignId": campaign})}
+    return {d["_id"]["code"]: (d.get("reserveId"), d["date"].get("reserved"), d["date"].get("assigned"))
+            for d in store.collection.find({"_id.campaign_id": campaign})}
 
 
 def test_kill_during_upload_fails_clearly_and_rerun_converges(own_server):
     store = connect(own_server.uri, "kill_upload", timeout_seconds=2, batch_timeout_seconds=5)
-    store.ensure_indexes()
+    store.prepare()
     clock = FakeClock()
     service = CodeService(store, clock=clock, batch_size=200)
     # Stored before the kill: 1,000 codes, 60 reserved under a key, 20 of those assigned.
@@ -73,7 +73,7 @@ def test_kill_during_upload_fails_clearly_and_rerun_converges(own_server):
 
     restarted = time.monotonic()
     own_server.start()
-    stored = {d["code"] for d in store.collection.find({"campaignId": "KU"}, {"code": 1})}
+    stored = {d["_id"]["code"] for d in store.collection.find({"_id.campaign_id": "KU"}, {"_id": 1})}
     lost = [c for c in file_codes[:acknowledged] if c not in stored]
     assert lost == []  # every acknowledged batch survived the kill (writes are journaled)
     assert {c: s for c, s in _statuses(store, "KU").items() if c in before} == before
@@ -81,7 +81,7 @@ def test_kill_during_upload_fails_clearly_and_rerun_converges(own_server):
     result = service.upload_from_file(ME, "KU", "tm", _file(file_codes))
     recovery = time.monotonic() - restarted
     assert result.to_dict() == {"in": 3000, "inserted": 3000 - len(stored), "updated": len(stored)}
-    assert sorted(d["code"] for d in store.collection.find({"campaignId": "KU"})) == file_codes
+    assert sorted(d["_id"]["code"] for d in store.collection.find({"_id.campaign_id": "KU"})) == file_codes
     assert {c: s for c, s in _statuses(store, "KU").items() if c in before} == before
     assert service.count(ME, "KU", "tm") == {"available": 2940, "reserved": 40, "assigned": 20}
     store.close()
@@ -99,7 +99,7 @@ KILL_AFTER = 30
 def test_kill_during_reserve_storm_keyed_retries_get_their_codes(own_server):
     db = "kill_storm"
     store = connect(own_server.uri, db, timeout_seconds=5, batch_timeout_seconds=30)
-    store.ensure_indexes()
+    store.prepare()
     service = CodeService(store)
     service.upload_from_file(ME, "KS", "tm", _file(f"S{i:05d}" for i in range(POOL)))
 
@@ -130,7 +130,7 @@ def test_kill_during_reserve_storm_keyed_retries_get_their_codes(own_server):
 
     handed = [code for c in calls for code in c["got"]]
     duplicated = sum(n - 1 for n in Counter(handed).values() if n > 1)
-    stored = {d["code"]: d.get("reserveId") for d in store.collection.find({"campaignId": "KS"}, {"code": 1, "reserveId": 1})}
+    stored = {d["_id"]["code"]: d.get("reserveId") for d in store.collection.find({"_id.campaign_id": "KS"}, {"reserveId": 1})}
     lost = [code for c in calls for code in c["got"] if stored.get(code) != c["key"]]
     returned = {code: c["key"] for c in calls for code in c["got"]}
     # Held under a key but never returned to that key's caller.

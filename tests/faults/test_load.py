@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from code_console.core.service import CodeService
-from code_console.core.store import connect
+from code_console.core.mongo import connect
 
 from tests.conftest import ME
 from tests.faults.conftest import report
@@ -40,7 +40,7 @@ PER_POOL = int(os.environ.get("LOAD_PER_POOL") or 1_500)
 def test_load_held_no_duplicates_and_counts_balance(secantus):
     db = f"load_{uuid.uuid4().hex[:10]}"
     store = connect(secantus.uri, db, timeout_seconds=30, batch_timeout_seconds=120)
-    store.ensure_indexes()
+    store.prepare()
     service = CodeService(store)
     for n, (campaign, code_type) in enumerate(POOLS):
         body = "".join(f"P{n}-{i:05d}\n" for i in range(PER_POOL)).encode()
@@ -74,7 +74,7 @@ def test_load_held_no_duplicates_and_counts_balance(secantus):
                 duplicated += 1
 
     # At rest each code is in the state its last holder left it.
-    stored = {(d["campaignId"], d["code"]): d for d in store.collection.find({}, {"_id": 0})}
+    stored = {(d["_id"]["campaign_id"], d["_id"]["code"]): d for d in store.collection.find({})}
     lost = 0
     for (campaign, code), held in holdings.items():
         last, doc = held[-1], stored[(campaign, code)]

@@ -16,7 +16,7 @@ import pytest
 from textual.worker import WorkerFailed
 
 from code_console.core.errors import StoreUnavailable
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 from code_console.core.models import CodeType
 from code_console.core.service import CodeService
 from code_console.demo import SampleFile, seed, write_bucket
@@ -52,7 +52,7 @@ class FlakyStore:
 
         def call(*args, **kwargs):
             if self.down:
-                raise StoreUnavailable(None, "MongoDB is unreachable or did not answer in time (test outage)")
+                raise StoreUnavailable(None, "MongoDB is unreachable (test outage)")
             return attr(*args, **kwargs)
 
         return call
@@ -137,7 +137,7 @@ def make_service(store, bucket, clock, batch_size: int = 2_000) -> CodeService:
 
 @pytest.fixture
 def flaky(bucket, clock):
-    store = FlakyStore(MemoryStore())
+    store = FlakyStore(embedded_store())
     return store, make_service(store, bucket, clock)
 
 

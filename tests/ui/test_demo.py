@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.models import CodeType, StatusCounts
 from code_console.core.service import CodeService
@@ -12,7 +12,7 @@ from tests.ui.conftest import SMALL_FILES
 
 
 def test_the_demo_bucket_and_seed_match_the_sample_files(tmp_path):
-    service = CodeService(MemoryStore(), write_bucket(tmp_path, SMALL_FILES))
+    service = CodeService(embedded_store(), write_bucket(tmp_path, SMALL_FILES))
     seed(service, SMALL_FILES)
     summaries = {s.campaign_id: s for s in service.campaigns(ME)}
     assert sorted(summaries) == ["PARTNER-PROMO", "SPRING-TOUR", "VIP-PRESALE"]
@@ -37,7 +37,7 @@ def test_full_demo_holds_tens_of_thousands_of_codes_of_both_types():
 
 
 def test_traffic_reserves_then_settles_each_tick(tmp_path, clock):
-    service = CodeService(MemoryStore(), write_bucket(tmp_path, SMALL_FILES), clock=clock)
+    service = CodeService(embedded_store(), write_bucket(tmp_path, SMALL_FILES), clock=clock)
     seed(service, SMALL_FILES)
     pools = [("SPRING-TOUR", CodeType.TM)]
     traffic = VerificationTraffic(service, pools, rate=20, seed=1)

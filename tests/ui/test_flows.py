@@ -9,7 +9,7 @@ import pytest
 
 from textual.widgets import Button, ContentSwitcher, DataTable, Input, OptionList, Static, TabbedContent, TextArea
 
-from code_console.core.memory import MemoryStore
+from tests.stores import embedded_store
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.models import StatusCounts
 from code_console.ui.messages import CampaignsLoaded, CountsLoaded, StoreStatusChanged
@@ -223,7 +223,7 @@ async def test_upload_wizard_shows_problems_and_writes_nothing(service, tmp_path
 
 
 async def test_upload_cancelled_midway_keeps_written_batches_only(bucket, clock):
-    inner = MemoryStore()
+    inner = embedded_store()
     service = make_service(inner, bucket, clock)
     gated = GatedStore(inner)
     service.store = gated
@@ -249,7 +249,7 @@ async def test_upload_cancelled_midway_keeps_written_batches_only(bucket, clock)
 
 
 async def test_upload_progress_shows_codes_rate_and_eta(bucket, clock):
-    service = make_service(MemoryStore(), bucket, clock)
+    service = make_service(embedded_store(), bucket, clock)
     service.batch_size = 100
     ticks = iter([10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
     seen: list[str] = []
@@ -415,7 +415,7 @@ class BlockingStore(FlakyStore):
 
 
 async def test_refresh_never_piles_polls_up(bucket, clock):
-    inner = MemoryStore()
+    inner = embedded_store()
     service = make_service(inner, bucket, clock)
     store = BlockingStore(inner)
     service.store = store
@@ -433,7 +433,7 @@ async def test_refresh_never_piles_polls_up(bucket, clock):
 
 
 async def test_timed_polls_run_one_after_another(bucket, clock):
-    inner = MemoryStore()
+    inner = embedded_store()
     service = make_service(inner, bucket, clock)
     store = BlockingStore(inner)
     store.release.set()
@@ -546,7 +546,7 @@ async def test_every_action_is_in_the_command_palette(service):
 async def test_an_empty_store_says_how_to_start(bucket, clock):
     from code_console.core.service import CodeService
 
-    app = make_app(CodeService(MemoryStore(), bucket, clock=clock))
+    app = make_app(CodeService(embedded_store(), bucket, clock=clock))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.screen.query_one(DataTable).row_count == 0

@@ -1,0 +1,83 @@
+"""Documents that do not fit the original's schema, and the report `code-console check` prints.
+
+An existing collection may hold what other tools left: a date stored as an ISO string (an
+export round trip), no `date` at all, a type the product does not know, a code that is a number
+(a CSV imported with mongoimport). The product never crashes on them and never hands them
+out (see status.py); this says what there is, so an operator can decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from code_console.core.contract import StoredCode
+from code_console.core.models import CodeType
+
+_TYPES = frozenset(t.value for t in CodeType)
+
+# kind -> what an operator reads
+KINDS = {
+    "code_not_string": "the code is not a string: it is never reserved or counted",
+    "unknown_type": "the type is neither tm nor external: it belongs to no pool",
+    "reserved_not_date": "date.reserved is not a date: the code is neither available nor reserved (releasing it returns it to the pool)",
+    "assigned_not_date": "date.assigned is not a date: the code counts as assigned",
+    "saved_not_date": "date.saved is not a date",
+    "no_date": "the document has no date.saved",
+    "reserve_id_not_string": "reserveId is not a string",
+}
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def misfits(s: StoredCode) -> list[str]:
+    """What about one stored code does not fit the schema: a list of KINDS keys, each with its value."""
+    out: list[str] = []
+    if not isinstance(s.code, str):
+        out.append(f"code_not_string: {_describe(s.code)}")
+    if s.code_type not in _TYPES:
+        out.append(f"unknown_type: {_describe(s.code_type)}")
+    if s.saved is None:
+        out.append("no_date")
+    elif not isinstance(s.saved, datetime):
+        out.append(f"saved_not_date: {_describe(s.saved)}")
+    if s.reserved is not None and not isinstance(s.reserved, datetime):
+        out.append(f"reserved_not_date: {_describe(s.reserved)}")
+    if s.assigned is not None and not isinstance(s.assigned, datetime):
+        out.append(f"assigned_not_date: {_describe(s.assigned)}")
+    if s.reserve_id is not None and not isinstance(s.reserve_id, str):
+        out.append(f"reserve_id_not_string: {_describe(s.reserve_id)}")
+    return out
+
+
+@dataclass
+class CheckReport:
+    """Per kind: how many documents, and up to a few examples (code and what was found)."""
+
+    campaign_id: str
+    documents: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[dict]] = field(default_factory=dict)
+
+    def add(self, problem: str, code: Any, limit: int) -> None:
+        kind, _, found = problem.partition(": ")
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        shown = self.examples.setdefault(kind, [])
+        if len(shown) < limit:
+            shown.append({"code": code if isinstance(code, (str, int, float)) else repr(code), "found": found or None})
+
+    @property
+    def ok(self) -> bool:
+        return not self.counts
+
+    def to_dict(self) -> dict:
+        return {
+            "campaignId": self.campaign_id,
+            "documents": self.documents,
+            "misfits": {
+                kind: {"count": n, "meaning": KINDS[kind], "examples": self.examples.get(kind, [])} for kind, n in sorted(self.counts.items())
+            },
+        }

@@ -1,0 +1,161 @@
+"""The store contract: what CodeService needs from a store, and the types that cross the seam.
+
+Two stores implement it: `mongo.MongoStore` (MongoDB, in the original service's document
+shape) and `sqlite.SqliteStore` (the embedded default). tests/test_store_contract.py runs the
+same store-level cases against each of them (and MongoStore over mongomock); the service
+suite runs every rule over each. Stores translate their driver's failures into
+StoreUnavailable; they decide nothing: every rule lives in `status.py` and the service.
+
+Times are timezone-aware UTC datetimes with millisecond precision (what MongoDB stores).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Protocol
+
+from code_console.core import status as rules
+from code_console.core.models import CodeType, StatusCounts
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The reservation state a code was read in. A compare-and-set changes a code only while
+    it is still in this state (and unassigned), so two callers can never both change it."""
+
+    reserve_id: Any = None
+    reserved: Any = None
+
+
+@dataclass(frozen=True)
+class StoredCode:
+    """One stored code as the store holds it. Values are raw: a document written by another
+    tool may carry a string where a date belongs; `status.status_of` tells."""
+
+    campaign_id: str
+    code: Any
+    code_type: Any
+    saved: Any = None
+    reserved: Any = None
+    assigned: Any = None
+    reserve_id: Any = None
+
+    def values(self) -> dict[str, Any]:
+        return {rules.CODE: self.code, rules.RESERVED: self.reserved, rules.ASSIGNED: self.assigned, rules.RESERVE_ID: self.reserve_id}
+
+    @property
+    def seen(self) -> Seen:
+        return Seen(self.reserve_id, self.reserved)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An available code and the state it was seen in (the reserve's compare-and-set compares it)."""
+
+    code: str
+    seen: Seen
+
+
+@dataclass(frozen=True)
+class BatchWrite:
+    """The outcome of one upload batch. `inserted + updated + conflicts + duplicates` is the
+    number of codes given; a conflict is a code stored under the other type (left as it is),
+    a duplicate a code that an earlier batch of the same upload wrote (`date.saved == now`)."""
+
+    inserted: int
+    updated: int
+    conflicts: int = 0
+    duplicates: int = 0
+
+
+class Change(enum.Enum):
+    RESERVE = "reserve"  # date.reserved = now, reserveId = the new reservation
+    ASSIGN = "assign"  # date.assigned = now
+    RELEASE = "release"  # unset date.reserved and reserveId
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A reservation made with a caller's key (an idempotency key), stored before any code is taken.
+
+    The key binds the campaign, type, count and subject; `lease_owner` is the call making the
+    reservation until `lease_until`; `codes` is the answer once made (sorted), returned to
+    every call with the key. `expires` is when the record may be pruned.
+    """
+
+    key: str
+    campaign_id: str
+    code_type: str
+    count: int
+    subject: str
+    created: datetime
+    expires: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    codes: tuple[str, ...] | None = None
+
+
+class Store(Protocol):
+    """What CodeService needs from a store. Every method raises StoreUnavailable when the
+    store cannot be reached or does not answer in time, and nothing else for a healthy store."""
+
+    label: str
+
+    def prepare(self) -> None:
+        """Create indexes or tables; safe to repeat; never a unique index an existing collection could violate."""
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def server_time(self) -> datetime:
+        """The database's clock, read now (the embedded store's is this machine's)."""
+
+    # -- upload
+    def write_batch(self, campaign_id: str, code_type: CodeType, codes: list[str], now: datetime) -> BatchWrite:
+        """Insert new codes with `date.saved = now`; refresh `date.saved` of codes already stored
+        under the same type; leave every other field alone. `codes` are unique within the batch."""
+
+    # -- reservations
+    def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[Candidate]:
+        """Up to `limit` available codes (status.STATUS_RULES[AVAILABLE]): fresh ones first, then expired."""
+
+    def compare_and_set(
+        self, campaign_id: str, change: Change, groups: dict[Seen, list[str]], now: datetime, reserve_id: str | None = None
+    ) -> int:
+        """Apply `change` to each code still unassigned and in the state it was seen in; returns how many changed."""
+
+    def holding(self, campaign_id: str, reserve_id: str, limit: int) -> list[StoredCode]:
+        """The codes that carry a reserveId (assigned or not), at most `limit`."""
+
+    def states(self, campaign_id: str, codes: list[str]) -> dict[str, StoredCode]:
+        """The stored state of each of `codes` that exists in the campaign."""
+
+    # -- reservation keys
+    def insert_key(self, record: KeyRecord) -> KeyRecord | None:
+        """Store a new key; None if stored, else the record already stored under that key."""
+
+    def get_key(self, key: str) -> KeyRecord | None: ...
+
+    def prune_keys(self, before: datetime) -> int:
+        """Remove the records that expired at or before `before`; returns how many."""
+
+    def lease_key(
+        self, key: str, seen_owner: str | None, seen_until: datetime | None, owner: str | None, until: datetime | None
+    ) -> bool:
+        """Take, renew or (owner None) give back the lease while the record still shows
+        (seen_owner, seen_until) and has no answer."""
+
+    def finish_key(self, key: str, owner: str, codes: list[str]) -> bool:
+        """Record the answer while `owner` still holds the lease; False if it lost it."""
+
+    # -- reading
+    def counts(self, campaign_id: str | None, cutoff: datetime) -> dict[str, dict[CodeType, StatusCounts]]:
+        """Status counts per campaign and type, in one command: one campaign, or all of them (None)."""
+
+    def lookup(self, code: str, campaign_id: str | None, limit: int) -> list[StoredCode]: ...
+
+    def scan(self, campaign_id: str, batch: int) -> Iterator[StoredCode]:
+        """Every document of a campaign, in batches (for `check`)."""

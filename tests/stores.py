@@ -1,0 +1,22 @@
+"""Stores for tests that need one outside the `store` fixture."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+from code_console.core.sqlite import SqliteStore
+
+
+def embedded_path() -> Path:
+    """A path for a fresh SQLite file in its own temporary folder, removed at exit."""
+    folder = tempfile.mkdtemp(prefix="code-console-test-")
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder) / "codes.sqlite3"
+
+
+def embedded_store() -> SqliteStore:
+    """A fresh embedded (SQLite) store."""
+    return SqliteStore(embedded_path())
