@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from code_console.core.csvcodes import FileReport, iter_codes, scan
-from code_console.core.errors import BadFile, Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
+from code_console.core.code_rule import normalize_code
+from code_console.core.errors import BadFile, Forbidden, InvalidCode, InvalidInput, NotConfigured, NotFound, StoreUnavailable
 from code_console.core.models import (
     Backends,
     CampaignSummary,
@@ -92,6 +93,10 @@ def parse_count(value, maximum: int) -> int:
 
 
 def parse_codes(codes, max_length: int) -> list[str]:
+    """A code list for assign and release: each code under the one code rule (code_rule.normalize_code).
+
+    Raises InvalidInput("invalid_codes") naming the index and the problem.
+    """
     if isinstance(codes, (str, bytes)) or not isinstance(codes, (list, tuple)):
         raise InvalidInput("invalid_codes", "codes must be a non-empty array of strings")
     if not codes:
@@ -102,12 +107,12 @@ def parse_codes(codes, max_length: int) -> list[str]:
     for i, code in enumerate(codes):
         if not isinstance(code, str):
             raise InvalidInput("invalid_codes", f"codes[{i}] is not a string: {code!r}")
-        code = code.strip()
-        if not code:
-            raise InvalidInput("invalid_codes", f"codes[{i}] is empty")
-        if len(code) > max_length or not code.isprintable():
-            raise InvalidInput("invalid_codes", f"codes[{i}] is not a valid code (printable, at most {max_length} characters)")
-        out.append(code)
+        try:
+            out.append(normalize_code(code, max_length=max_length))
+        except InvalidCode as exc:
+            if exc.code == "empty_code":
+                raise InvalidCode("invalid_codes", f"codes[{i}] is empty", index=i, **exc.details) from None
+            raise InvalidCode("invalid_codes", f"codes[{i}] is not a valid code: {exc.message}", index=i, **exc.details) from None
     return out
 
 
@@ -411,11 +416,17 @@ class CodeService:
 
     def lookup(self, principal: Principal, code: str, campaign_id: str | None = None) -> list[CodeRecord]:
         self._authorize(principal)
-        if not isinstance(code, str) or not code.strip():
+        if not isinstance(code, str):
             raise InvalidInput("invalid_codes", "enter a code to look up")
+        try:
+            code = normalize_code(code, max_length=self.code_max_length)
+        except InvalidCode as exc:
+            if exc.code == "empty_code":
+                raise InvalidCode("invalid_codes", "enter a code to look up", **exc.details) from None
+            raise InvalidCode("invalid_codes", f"not a valid code: {exc.message}", **exc.details) from None
         if campaign_id:
             validate_campaign_id(campaign_id)
-        return self.store.lookup(code.strip(), campaign_id or None, self._cutoff(self.clock()))
+        return self.store.lookup(code, campaign_id or None, self._cutoff(self.clock()))
 
     def reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> list[CodeRecord]:
         self._authorize(principal)
