@@ -35,20 +35,21 @@ def snapshot(service: CodeService, campaign="C1"):
 # -- upload -----------------------------------------------------------------------------
 
 
-def test_upload_counts_inserted_then_updated(service):
+def test_upload_counts_inserted_then_updated(service, clock):
     assert upload(service, "C1", "tm", "A1", "A2", "A3").to_dict() == {"in": 3, "inserted": 3, "updated": 0}
+    clock.advance(seconds=1)  # a later upload: one stamped the same millisecond sees its codes as duplicates
     assert upload(service, "C1", "tm", "A2", "A3", "A4").to_dict() == {"in": 3, "inserted": 1, "updated": 2}
     assert service.count(ME, "C1", "tm") == {"available": 4, "reserved": 0, "assigned": 0}
 
 
-def test_upload_duplicate_within_file_counts_as_update(service):
-    assert upload(service, "C1", "tm", "A1", "A1", "A2").to_dict() == {"in": 3, "inserted": 2, "updated": 1}
+def test_upload_duplicate_within_file_counts_as_duplicate(service):
+    assert upload(service, "C1", "tm", "A1", "A1", "A2").to_dict() == {"in": 3, "inserted": 2, "updated": 0, "duplicates": 1}
 
 
 def test_upload_across_batches(store, clock):
     service = CodeService(store, clock=clock, batch_size=3)
     result = upload(service, "C1", "tm", *[f"A{i}" for i in range(10)], "A0")
-    assert result.to_dict() == {"in": 11, "inserted": 10, "updated": 1}
+    assert result.to_dict() == {"in": 11, "inserted": 10, "updated": 0, "duplicates": 1}
     assert service.counts(ME, "C1", "tm").available == 10
 
 

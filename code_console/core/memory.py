@@ -65,7 +65,7 @@ class MemoryStore:
 
     def write_batch(self, campaign_id: str, code_type: CodeType, codes: list[str], now: datetime) -> BatchWrite:
         occurrences = Counter(codes)
-        inserted = conflicts = 0
+        inserted = conflicts = duplicates = 0
         with self._lock:
             stored = self._campaign(campaign_id)
             fresh = self._fresh.setdefault((campaign_id, code_type.value), {})
@@ -77,9 +77,13 @@ class MemoryStore:
                     inserted += 1
                 elif doc["type"] != code_type.value:
                     conflicts += n
+                elif doc["date"]["saved"] == now:
+                    duplicates += n  # an earlier batch of this upload wrote it (BatchWrite's contract)
                 else:
                     doc["date"]["saved"] = now
-        return BatchWrite(inserted=inserted, updated=len(codes) - inserted - conflicts, conflicts=conflicts)
+        return BatchWrite(
+            inserted=inserted, updated=len(codes) - inserted - conflicts - duplicates, conflicts=conflicts, duplicates=duplicates
+        )
 
     # -- reserve ------------------------------------------------------------------------
 

@@ -195,16 +195,18 @@ class CodeService:
         campaign_id: str,
         file_key: str,
         *,
+        column: str | int | None = None,
         progress: ProgressCallback | None = None,
         cancel: Cancel | None = None,
     ) -> UploadResult:
+        """Upload the CSV object at `file_key` (codes/{campaignId}/{type}/{file}); `column` as in csvcodes.parse_column."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = parse_file_key(file_key, campaign_id)
         objects = self._require_objects()
         body, size = objects.open(file_key)
         try:
-            return self._upload(campaign_id, code_type, body, size, progress=progress, cancel=cancel)
+            return self._upload(campaign_id, code_type, body, size, column=column, progress=progress, cancel=cancel)
         finally:
             _close(body)
 
@@ -215,9 +217,11 @@ class CodeService:
         code_type: CodeType | str,
         source: str | os.PathLike | BinaryIO,
         *,
+        column: str | int | None = None,
         progress: ProgressCallback | None = None,
         cancel: Cancel | None = None,
     ) -> UploadResult:
+        """Upload a local CSV file or binary stream; `column` as in csvcodes.parse_column (None: automatic)."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = CodeType.parse(code_type)
@@ -226,10 +230,10 @@ class CodeService:
             if not path.is_file():
                 raise NotFound("file_not_found", f"no such file: {path}")
             with open(path, "rb") as fh:
-                return self._upload(campaign_id, code_type, fh, path.stat().st_size, progress=progress, cancel=cancel)
-        return self._upload(campaign_id, code_type, source, None, progress=progress, cancel=cancel)
+                return self._upload(campaign_id, code_type, fh, path.stat().st_size, column=column, progress=progress, cancel=cancel)
+        return self._upload(campaign_id, code_type, source, None, column=column, progress=progress, cancel=cancel)
 
-    def _upload(self, campaign_id, code_type, source, size, *, progress, cancel) -> UploadResult:
+    def _upload(self, campaign_id, code_type, source, size, *, column, progress, cancel) -> UploadResult:
         return run_upload(
             self.store,
             campaign_id,
@@ -239,28 +243,31 @@ class CodeService:
             clock=self.clock,
             batch_size=self.batch_size,
             max_length=self.code_max_length,
+            column=column,
             progress=progress,
             cancel=cancel,
         )
 
-    def preview_key(self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10) -> tuple[CodeType, FileReport]:
-        """Check a key and dry-run its file: first codes and problems, nothing written."""
+    def preview_key(
+        self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10, *, column: str | int | None = None
+    ) -> tuple[CodeType, FileReport]:
+        """Check a key and dry-run its file (csvcodes.scan): layout, first codes, problems, warnings; nothing written."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = parse_file_key(file_key, campaign_id)
         body, _ = self._require_objects().open(file_key)
         try:
-            return code_type, scan(body, max_length=self.code_max_length, preview=lines)
+            return code_type, scan(body, max_length=self.code_max_length, column=column, preview=lines)
         finally:
             _close(body)
 
-    def preview_file(self, principal: Principal, path: str | os.PathLike, lines: int = 10) -> FileReport:
+    def preview_file(self, principal: Principal, path: str | os.PathLike, lines: int = 10, *, column: str | int | None = None) -> FileReport:
         self._authorize(principal)
         path = Path(path)
         if not path.is_file():
             raise NotFound("file_not_found", f"no such file: {path}")
         with open(path, "rb") as fh:
-            return scan(fh, max_length=self.code_max_length, preview=lines)
+            return scan(fh, max_length=self.code_max_length, column=column, preview=lines)
 
     def list_keys(self, principal: Principal, campaign_id: str, code_type: CodeType | str | None = None) -> list[ObjectInfo]:
         self._authorize(principal)

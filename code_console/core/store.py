@@ -72,9 +72,16 @@ class Candidate:
 
 @dataclass(frozen=True)
 class BatchWrite:
+    """What write_batch did with a batch of codes unique within it.
+
+    `duplicates` counts codes an earlier batch of the same upload already wrote: the store
+    recognises them by `date.saved == now`, the upload's own stamp.
+    """
+
     inserted: int
     updated: int
     conflicts: int
+    duplicates: int = 0
 
 
 def _available_filters(campaign_id: str, code_type: CodeType, cutoff: datetime) -> list[dict]:
@@ -146,16 +153,20 @@ class MongoStore:
         """Insert new codes and refresh `date.saved` of existing ones, in at most three commands.
 
         Reserved/assigned dates and reserveId are never touched. A code stored under the other
-        type is a conflict and is left as it is. Counts are exact: in == inserted+updated+conflicts,
-        where a code repeated in the batch counts once as inserted and then as updated.
+        type is a conflict and is left as it is. A code whose date.saved is already `now` was
+        written by an earlier batch of this upload: a duplicate, left as it is. Counts are exact:
+        len(codes) == inserted + updated + conflicts + duplicates.
         """
         type_value = code_type.value
         occurrences = Counter(codes)
         unique = list(occurrences)
         with self._call():
+            # code -> (type, date.saved); a saved date equal to `now` marks a code this upload already wrote.
             existing = {
-                d["code"]: d["type"]
-                for d in self._col.find({"campaignId": campaign_id, "code": {"$in": unique}}, {"_id": 0, "code": 1, "type": 1})
+                d["code"]: (d["type"], _aware((d.get("date") or {}).get("saved")))
+                for d in self._col.find(
+                    {"campaignId": campaign_id, "code": {"$in": unique}}, {"_id": 0, "code": 1, "type": 1, "date.saved": 1}
+                )
             }
             new = [c for c in unique if c not in existing] if existing else unique
             inserted = 0
@@ -175,15 +186,20 @@ class MongoStore:
                     # Stored by a concurrent upload between our find and our insert.
                     raced = [new[e["index"]] for e in details.get("writeErrors", [])]
                     existing.update(
-                        (d["code"], d["type"])
-                        for d in self._col.find({"campaignId": campaign_id, "code": {"$in": raced}}, {"_id": 0, "code": 1, "type": 1})
+                        (d["code"], (d["type"], _aware((d.get("date") or {}).get("saved"))))
+                        for d in self._col.find(
+                            {"campaignId": campaign_id, "code": {"$in": raced}}, {"_id": 0, "code": 1, "type": 1, "date.saved": 1}
+                        )
                     )
-            same = [c for c, t in existing.items() if t == type_value]
+            same = [c for c, (t, saved) in existing.items() if t == type_value and saved != now]
             if same:
                 # Codes never change type, so `same` needs no type clause.
                 self._col.update_many({"campaignId": campaign_id, "code": {"$in": same}}, {"$set": {"date.saved": now}})
-        conflicts = sum(occurrences[c] for c, t in existing.items() if t != type_value)
-        return BatchWrite(inserted=inserted, updated=len(codes) - inserted - conflicts, conflicts=conflicts)
+        conflicts = sum(occurrences[c] for c, (t, _) in existing.items() if t != type_value)
+        duplicates = sum(occurrences[c] for c, (t, saved) in existing.items() if t == type_value and saved == now)
+        return BatchWrite(
+            inserted=inserted, updated=len(codes) - inserted - conflicts - duplicates, conflicts=conflicts, duplicates=duplicates
+        )
 
     # -- reserve ------------------------------------------------------------------------
 
