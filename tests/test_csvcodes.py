@@ -176,6 +176,13 @@ def test_delimiter_is_detected(data, delimiter):
     assert (r.layout.delimiter, r.layout.delimiter_source, r.first_codes) == (delimiter, DelimiterSource.DETECTED, ["A1", "A2", "A3"][: r.codes])
 
 
+def test_blank_crlf_lines_do_not_hide_the_delimiter():
+    # Found by test_csv_dialects: csv.Sniffer took the blank "\r" line for a row without ';'.
+    r = report(b"code;value\r\n\r\nA1;0\r\n")
+    assert (r.layout.delimiter, r.layout.delimiter_source, r.first_codes) == (";", DelimiterSource.DETECTED, ["A1"])
+    assert report(b"\r\nA1;0\r\n", column=1).first_codes == ["A1"]
+
+
 def test_one_column_file_uses_the_default_comma():
     r = report(b"A1\nA2\n")
     assert (r.layout.delimiter, r.layout.delimiter_source, r.layout.header) == (",", DelimiterSource.DEFAULT, None)

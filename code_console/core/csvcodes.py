@@ -229,6 +229,14 @@ class CodeReader:
         reader = self._open()
         if reader is None:
             return
+        try:
+            yield from self._read(reader)
+        finally:
+            self.lines = reader.line_num - 1 if self._at_end else reader.line_num
+        if self._cut:
+            self._stop(_line_too_long(self._cut))
+
+    def _read(self, reader) -> Iterator[CodeBlock]:
         last = 0  # the line the previous row ended on
         fields: list[str] = []
         lines: list[int] = []
@@ -302,11 +310,7 @@ class CodeReader:
             yield from self._flush(fields, lines)
             self._stop(self._csv_problem(exc, last + 1, reader.line_num))
             return
-        finally:
-            self.lines = reader.line_num - 1 if self._at_end else reader.line_num
         yield from self._flush(fields, lines)
-        if self._cut:
-            self._stop(_line_too_long(self._cut))
 
     def _open(self):
         """Read the first lines, honour a sep= line, find the delimiter; return the csv reader (None if stopped)."""
@@ -334,7 +338,9 @@ class CodeReader:
             head[0] = ""  # a blank row to the csv module: line numbers stay those of the file
             self._sep_line = True
         else:
-            sample = "".join(head)[:SNIFF_CHARS]
+            # csv.Sniffer splits lines on "\n" only and takes a blank CRLF line for a row without
+            # delimiters: give it the non-blank lines, each without its line ending.
+            sample = "\n".join(line.rstrip("\r\n") for line in head if line.strip())[:SNIFF_CHARS]
             # A NUL means a binary file: its rows are refused one by one, with no guessed delimiter.
             if sample and "\x00" not in sample:
                 try:
