@@ -143,6 +143,11 @@ def test_excel_sep_line_names_the_delimiter_and_is_not_data():
     assert r.layout == FileLayout(";", DelimiterSource.SEP_LINE, ("code", "value"), 2, 1, "code", ColumnSource.HEADER)
 
 
+def test_report_lines_are_the_last_code_and_the_lines_read():
+    r = report(b"A1\nA2\n\n\nA\x073\n")
+    assert (r.codes, r.lines, r.lines_read, r.problems_total) == (2, 2, 5, 1)
+
+
 @pytest.mark.parametrize(
     "data, delimiter",
     [

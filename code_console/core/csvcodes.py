@@ -637,7 +637,8 @@ class FileReport:
     layout         how the file was read: delimiter and how it was found (sep= line, detected,
                    default), the header row and its line (or None), the code column (1-based)
                    with its header name and why it was used
-    codes, lines   valid codes found; physical lines read
+    codes          valid codes found
+    lines          the line of the last valid code (0 if none); `lines_read`: physical lines read
     first_codes    the first `preview` codes
     problems       the first `max_problems` problems (BadFile: .code, .line, str() names the line)
     problems_total all problems; a file with no codes (and no other problem) has one, no_codes
@@ -649,6 +650,7 @@ class FileReport:
     layout: FileLayout = field(default_factory=FileLayout)
     codes: int = 0
     lines: int = 0
+    lines_read: int = 0
     first_codes: list[str] = field(default_factory=list)
     problems: list[BadFile] = field(default_factory=list)
     problems_total: int = 0
@@ -675,9 +677,10 @@ def scan(source, *, max_length: int, column: str | int | None = None, preview: i
     for block in reader.blocks():
         if len(report.first_codes) < preview:
             report.first_codes.extend(block.codes[: preview - len(report.first_codes)])
+        report.lines = block.lines[-1]
     report.layout = reader.layout
     report.codes = reader.codes
-    report.lines = reader.lines
+    report.lines_read = reader.lines
     report.warnings = reader.warnings()
     report.duplicates = reader.duplicates
     report.duplicates_exact = reader.duplicates_exact

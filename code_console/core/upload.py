@@ -45,12 +45,12 @@ def run_upload(
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="code-console-upload-") as spool:
         total = 0
         for block in reader.blocks():
+            _check(cancel)
+            if progress and total:  # the blocks before this one; the last block's report is the final one below
+                progress(UploadProgress("validating", total, None, reader.bytes_read, size))
             spool.write(block.text)
             spool.write("\n")
             total += len(block.codes)
-            _check(cancel)
-            if progress:
-                progress(UploadProgress("validating", total, None, reader.bytes_read, size))
         if total == 0:
             raise reader.no_codes_problem()
         _check(cancel)
