@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--file-key", help="S3 key codes/{campaign}/{type}/{file}")
     src.add_argument("--file", help="local CSV file ('-' for standard input); needs --type")
     up.add_argument("--type", dest="code_type", help="tm or external (with --file)")
+    up.add_argument(
+        "--column",
+        metavar="NAME|N",
+        help="the column that holds the codes: a header name or a number from 1 "
+        "(default: the column a header names code, coupon, voucher or promo; else one code per row)",
+    )
 
     res = sub.add_parser("reserve", help="reserve codes; prints a JSON array of codes")
     res.add_argument("campaign")
@@ -131,14 +137,22 @@ def _run_scripted(command: str, args) -> int:
         if args.file_key is not None:
             if args.code_type:
                 raise InvalidInput("invalid_key", "--type is taken from the file key; do not pass it with --file-key")
-            result = service.upload_from_key(me, args.campaign, args.file_key, progress=progress)
+            result = service.upload_from_key(me, args.campaign, args.file_key, column=args.column, progress=progress)
         else:
             if not args.code_type:
                 raise InvalidInput("invalid_type", "--type (tm or external) is required with --file")
             source = sys.stdin.buffer if args.file == "-" else args.file
-            result = service.upload_from_file(me, args.campaign, args.code_type, source, progress=progress)
+            result = service.upload_from_file(me, args.campaign, args.code_type, source, column=args.column, progress=progress)
         if progress:
             progress.finish()
+        # stdout stays the JSON result; how the file was read and what looks wrong go to stderr, a line each.
+        if result.layout is not None and not result.layout.plain:
+            print(f"code-console: read: {result.layout.describe()}", file=sys.stderr)
+        for warning in result.warnings:
+            print(f"code-console: warning: {warning.message}", file=sys.stderr)
+        if result.duplicates:
+            which = "code repeats" if result.duplicates == 1 else "codes repeat"
+            print(f"code-console: warning: {result.duplicates:,} {which} a code earlier in the file: stored once, counted under duplicates", file=sys.stderr)
         out = result.to_dict()
     elif command == "reserve":
         out = service.reserve(me, args.campaign, args.code_type, args.count, key=args.key).codes

@@ -18,5 +18,5 @@ def embedded_path() -> Path:
 
 
 def embedded_store() -> SqliteStore:
-    """A fresh embedded (SQLite) store."""
-    return SqliteStore(embedded_path())
+    """A fresh embedded (SQLite) store, labelled the same every time (the label is on screen in snapshots)."""
+    return SqliteStore(embedded_path(), label="embedded SQLite ~/.local/share/code-console/codes.sqlite3")

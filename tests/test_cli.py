@@ -75,6 +75,31 @@ def test_upload_from_stdin_and_reserve_key(cli):
     assert rid_release == {"count": {"in": 2, "updated": 2}}
 
 
+def test_upload_column_warnings_and_duplicates_on_stderr(cli, tmp_path):
+    partner = tmp_path / "partner.csv"
+    partner.write_bytes(b"sep=;\nid;Voucher Code;value\n1;V1;10\n2;1.23457E+11;10\n3;V1;10\n")
+    result = cli("upload", "P", "--type", "tm", "--file", str(partner))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert {k: out[k] for k in ("in", "inserted", "updated", "duplicates")} == {"in": 3, "inserted": 2, "updated": 0, "duplicates": 1}
+    assert [w["kind"] for w in out["warnings"]] == ["scientific_notation"]
+    assert result.stderr.decode().splitlines() == [
+        "code-console: read: delimiter ';' (sep= line); header on line 2 skipped (id, Voucher Code, value); "
+        "codes from column 2 'Voucher Code' (named by the header)",
+        "code-console: warning: 1 code looks like a number a spreadsheet wrote in scientific notation (digits are lost): line 4 1.23457E+11",
+        "code-console: warning: 1 code repeats a code earlier in the file: stored once, counted under duplicates",
+    ]
+
+    row = tmp_path / "row.csv"
+    row.write_bytes(b"A1,A2,A3,A4,A5,A6\n")
+    line = fails(cli("upload", "R", "--type", "tm", "--file", str(row)), 2, "several_fields")
+    assert line.startswith("code-console: several_fields: line 1: holds 6 values separated by commas")
+    chosen = cli("upload", "R", "--type", "tm", "--file", str(row), "--column", "2")
+    assert json.loads(chosen.stdout) == {"in": 1, "inserted": 1, "updated": 0}
+    assert chosen.stderr.decode() == "code-console: read: delimiter ',' (detected); codes from column 2 (chosen)\n"
+    assert ok(cli("reserve", "R", "--type", "tm", "--count", "5")) == ["A2"]
+
+
 @pytest.mark.parametrize(
     "args, status, code",
     [

@@ -35,8 +35,9 @@ def snapshot(service: CodeService, campaign="C1"):
 # -- upload -----------------------------------------------------------------------------
 
 
-def test_upload_counts_inserted_then_updated(service):
+def test_upload_counts_inserted_then_updated(service, clock):
     assert upload(service, "C1", "tm", "A1", "A2", "A3").to_dict() == {"in": 3, "inserted": 3, "updated": 0}
+    clock.advance(seconds=1)  # a later upload: one stamped the same millisecond sees its codes as duplicates
     assert upload(service, "C1", "tm", "A2", "A3", "A4").to_dict() == {"in": 3, "inserted": 1, "updated": 2}
     assert service.count(ME, "C1", "tm") == {"available": 4, "reserved": 0, "assigned": 0}
 

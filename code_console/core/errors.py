@@ -48,6 +48,17 @@ class InvalidInput(CodeConsoleError):
     code = "invalid_input"
 
 
+class InvalidCode(InvalidInput):
+    """A code that breaks the one code rule (code_console.core.code_rule).
+
+    details: `reason` (the rule's code: empty_code, code_too_long, control_character,
+    invisible_character, space_character, invalid_character), and for a bad character
+    `char` ("U+0009") and `position` (1-based, in the trimmed code).
+    """
+
+    code = "invalid_code"
+
+
 class BadFile(InvalidInput):
     """A file that cannot be taken; names the line where it can (details: line)."""
 

@@ -101,22 +101,159 @@ class UploadProgress:
 ProgressCallback = Callable[[UploadProgress], None]
 
 
+class DelimiterSource(str, enum.Enum):
+    """How a file's delimiter was found."""
+
+    SEP_LINE = "sep_line"  # an Excel `sep=X` first line named it
+    DETECTED = "detected"  # csv.Sniffer found it in the first lines
+    DEFAULT = "default"  # nothing to detect (one column): comma, as RFC 4180 has it
+
+
+class ColumnSource(str, enum.Enum):
+    """Why the codes were read from the column they were read from."""
+
+    HEADER = "header"  # the header names it (code, coupon, voucher, promo, ...)
+    CALLER = "caller"  # the caller chose it (a header name or a number)
+    ONLY = "only"  # no header and no choice: each row holds one code
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """How a CSV file was read: front ends show it beside the codes.
+
+    `header` is the header row's cells (trimmed) and `header_line` its 1-based line, or both
+    None. `column` is 1-based; `column_name` is its header cell, if there is a header.
+    """
+
+    delimiter: str = ","
+    delimiter_source: DelimiterSource = DelimiterSource.DEFAULT
+    header: tuple[str, ...] | None = None
+    header_line: int | None = None
+    column: int = 1
+    column_name: str | None = None
+    column_source: ColumnSource = ColumnSource.ONLY
+
+    @property
+    def plain(self) -> bool:
+        """True for the simplest file: one code per line, no sep= line, no header, no detected delimiter."""
+        return (
+            self.header is None
+            and self.delimiter_source is DelimiterSource.DEFAULT
+            and self.column_source is ColumnSource.ONLY
+        )
+
+    def describe(self) -> str:
+        """One line, e.g. "delimiter ';' (sep= line); header on line 2 skipped; codes from column 1 'code'"."""
+        how = {DelimiterSource.SEP_LINE: "sep= line", DelimiterSource.DETECTED: "detected", DelimiterSource.DEFAULT: "default"}
+        parts = [f"delimiter {self.delimiter!r} ({how[self.delimiter_source]})"]
+        if self.header is not None:
+            parts.append(f"header on line {self.header_line} skipped ({', '.join(self.header)})")
+        name = f" {self.column_name!r}" if self.column_name else ""
+        chosen = {ColumnSource.HEADER: "named by the header", ColumnSource.CALLER: "chosen", ColumnSource.ONLY: "one code per row"}
+        parts.append(f"codes from column {self.column}{name} ({chosen[self.column_source]})")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {
+            "delimiter": self.delimiter,
+            "delimiterSource": self.delimiter_source.value,
+            "header": list(self.header) if self.header is not None else None,
+            "headerLine": self.header_line,
+            "column": self.column,
+            "columnName": self.column_name,
+            "columnSource": self.column_source.value,
+        }
+
+
+class WarningKind(str, enum.Enum):
+    """Codes that were taken but look wrong: they never block an upload."""
+
+    SCIENTIFIC_NOTATION = "scientific_notation"  # 1.23457E+11: a spreadsheet turned a long number into a float
+    FORMULA = "formula"  # ="00123": a spreadsheet's text-formula wrapper left in the file
+    CASE_TWIN = "case_twin"  # differs only by letter case from another code of the file
+
+
+@dataclass(frozen=True)
+class WarningExample:
+    """One code a warning is about: its line, the code and, for a case twin, the code it mirrors."""
+
+    line: int
+    code: str
+    other: str | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"line": self.line, "code": self.code}
+        if self.other is not None:
+            out["other"] = self.other
+        return out
+
+
+# (one code, several codes)
+_WARNING_TEXT = {
+    WarningKind.SCIENTIFIC_NOTATION: (
+        "looks like a number a spreadsheet wrote in scientific notation (digits are lost)",
+        "look like numbers a spreadsheet wrote in scientific notation (digits are lost)",
+    ),
+    WarningKind.FORMULA: ('is wrapped in a spreadsheet formula such as ="00123"', 'are wrapped in a spreadsheet formula such as ="00123"'),
+    WarningKind.CASE_TWIN: (
+        "differs only by letter case from another code of the file",
+        "differ only by letter case from another code of the file",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CodeWarning:
+    """A count of codes of one kind, and the first few of them (at most csvcodes.WARNING_EXAMPLES)."""
+
+    kind: WarningKind
+    count: int
+    examples: tuple[WarningExample, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """One line for a person, e.g. `2 codes look like ...: line 4 1.23457E+11, line 9 4,687E+11`."""
+        noun = "code" if self.count == 1 else "codes"
+        verb = _WARNING_TEXT[self.kind][self.count != 1]
+        shown = ", ".join(
+            f"line {e.line} {e.code}" + (f" (like {e.other})" if e.other is not None else "") for e in self.examples
+        )
+        return f"{self.count:,} {noun} {verb}" + (f": {shown}" if shown else "")
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind.value,
+            "count": self.count,
+            "examples": [e.to_dict() for e in self.examples],
+            "message": self.message,
+        }
+
+
 @dataclass(frozen=True)
 class UploadResult:
-    """`in` codes read = inserted + updated + conflicts + duplicates (repeats of a code earlier in the file)."""
+    """`in` codes read = inserted + updated + conflicts + duplicates (repeats of a code earlier in the file).
+
+    `warnings` are the file's suspicious codes (they were uploaded); `layout` says how the file
+    was read (delimiter, header, column). to_dict() is the spec's `{in, inserted, updated}`
+    plus `conflicts`, `duplicates` and `warnings` (a list of CodeWarning.to_dict()) when there are any.
+    """
 
     in_: int
     inserted: int
     updated: int
     conflicts: int = 0
     duplicates: int = 0
+    warnings: tuple[CodeWarning, ...] = ()
+    layout: FileLayout | None = None
 
-    def to_dict(self) -> dict[str, int]:
-        out = {"in": self.in_, "inserted": self.inserted, "updated": self.updated}
+    def to_dict(self) -> dict:
+        out: dict = {"in": self.in_, "inserted": self.inserted, "updated": self.updated}
         if self.conflicts:
             out["conflicts"] = self.conflicts
         if self.duplicates:
             out["duplicates"] = self.duplicates
+        if self.warnings:
+            out["warnings"] = [w.to_dict() for w in self.warnings]
         return out
 
 

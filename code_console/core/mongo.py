@@ -141,12 +141,18 @@ class MongoStore:
         self._lock = lock
         self._timeout = timeout_seconds
         self._batch_timeout = batch_timeout_seconds
+        self._prepared = False
+        self._prepare_lock = threading.RLock()
         self.label = label
 
     # -- plumbing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _call(self, *, batch: bool = False) -> Iterator[None]:
+        if not self._prepared:
+            # Every query names its index: create them first (once; a store opened while the
+            # server was down gets them on its first call after the server is back).
+            self.prepare()
         guard = self._lock if self._lock is not None else contextlib.nullcontext()
         seconds = self._batch_timeout if batch else self._timeout
         bound = pymongo.timeout(seconds) if seconds is not None and self._client is not None else contextlib.nullcontext()
@@ -178,6 +184,17 @@ class MongoStore:
         return self._col
 
     def prepare(self) -> None:
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            self._prepared = True  # _call below must not prepare again
+            try:
+                self._create_indexes()
+            except BaseException:
+                self._prepared = False
+                raise
+
+    def _create_indexes(self) -> None:
         with self._call():
             existing = {tuple(tuple(k) for k in ix["key"].items()) for ix in self._col.list_indexes()}
             for keys, opts in INDEXES:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from code_console.core.csvcodes import FileReport, iter_codes, scan
-from code_console.core.errors import BadFile, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, StoreUnavailable
+from code_console.core.code_rule import normalize_code
+from code_console.core.errors import BadFile, Conflict, Forbidden, InvalidCode, InvalidInput, NotConfigured, NotFound, StoreUnavailable
 from code_console.core.models import (
     Backends,
     CampaignSummary,
@@ -107,6 +108,10 @@ def parse_count(value, maximum: int) -> int:
 
 
 def parse_codes(codes, max_length: int) -> list[str]:
+    """A code list for assign and release: each code under the one code rule (code_rule.normalize_code).
+
+    Raises InvalidInput("invalid_codes") naming the index and the problem.
+    """
     if isinstance(codes, (str, bytes)) or not isinstance(codes, (list, tuple)):
         raise InvalidInput("invalid_codes", "codes must be a non-empty array of strings")
     if not codes:
@@ -117,12 +122,12 @@ def parse_codes(codes, max_length: int) -> list[str]:
     for i, code in enumerate(codes):
         if not isinstance(code, str):
             raise InvalidInput("invalid_codes", f"codes[{i}] is not a string: {code!r}")
-        code = code.strip()
-        if not code:
-            raise InvalidInput("invalid_codes", f"codes[{i}] is empty")
-        if len(code) > max_length or not code.isprintable():
-            raise InvalidInput("invalid_codes", f"codes[{i}] is not a valid code (printable, at most {max_length} characters)")
-        out.append(code)
+        try:
+            out.append(normalize_code(code, max_length=max_length))
+        except InvalidCode as exc:
+            if exc.code == "empty_code":
+                raise InvalidCode("invalid_codes", f"codes[{i}] is empty", index=i, **exc.details) from None
+            raise InvalidCode("invalid_codes", f"codes[{i}] is not a valid code: {exc.message}", index=i, **exc.details) from None
     return out
 
 
@@ -211,16 +216,18 @@ class CodeService:
         campaign_id: str,
         file_key: str,
         *,
+        column: str | int | None = None,
         progress: ProgressCallback | None = None,
         cancel: Cancel | None = None,
     ) -> UploadResult:
+        """Upload the CSV object at `file_key` (codes/{campaignId}/{type}/{file}); `column` as in csvcodes.parse_column."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = parse_file_key(file_key, campaign_id)
         objects = self._require_objects()
         body, size = objects.open(file_key)
         try:
-            return self._upload(campaign_id, code_type, body, size, progress=progress, cancel=cancel)
+            return self._upload(campaign_id, code_type, body, size, column=column, progress=progress, cancel=cancel)
         finally:
             _close(body)
 
@@ -231,9 +238,11 @@ class CodeService:
         code_type: CodeType | str,
         source: str | os.PathLike | BinaryIO,
         *,
+        column: str | int | None = None,
         progress: ProgressCallback | None = None,
         cancel: Cancel | None = None,
     ) -> UploadResult:
+        """Upload a local CSV file or binary stream; `column` as in csvcodes.parse_column (None: automatic)."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = CodeType.parse(code_type)
@@ -242,10 +251,10 @@ class CodeService:
             if not path.is_file():
                 raise NotFound("file_not_found", f"no such file: {path}")
             with open(path, "rb") as fh:
-                return self._upload(campaign_id, code_type, fh, path.stat().st_size, progress=progress, cancel=cancel)
-        return self._upload(campaign_id, code_type, source, None, progress=progress, cancel=cancel)
+                return self._upload(campaign_id, code_type, fh, path.stat().st_size, column=column, progress=progress, cancel=cancel)
+        return self._upload(campaign_id, code_type, source, None, column=column, progress=progress, cancel=cancel)
 
-    def _upload(self, campaign_id, code_type, source, size, *, progress, cancel) -> UploadResult:
+    def _upload(self, campaign_id, code_type, source, size, *, column, progress, cancel) -> UploadResult:
         return run_upload(
             self.store,
             campaign_id,
@@ -255,6 +264,7 @@ class CodeService:
             clock=self._upload_stamp,
             batch_size=self.batch_size,
             max_length=self.code_max_length,
+            column=column,
             progress=progress,
             cancel=cancel,
         )
@@ -270,24 +280,26 @@ class CodeService:
             self._last_stamp = stamp
             return stamp
 
-    def preview_key(self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10) -> tuple[CodeType, FileReport]:
-        """Check a key and dry-run its file: first codes and problems, nothing written."""
+    def preview_key(
+        self, principal: Principal, campaign_id: str, file_key: str, lines: int = 10, *, column: str | int | None = None
+    ) -> tuple[CodeType, FileReport]:
+        """Check a key and dry-run its file (csvcodes.scan): layout, first codes, problems, warnings; nothing written."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = parse_file_key(file_key, campaign_id)
         body, _ = self._require_objects().open(file_key)
         try:
-            return code_type, scan(body, max_length=self.code_max_length, preview=lines)
+            return code_type, scan(body, max_length=self.code_max_length, column=column, preview=lines)
         finally:
             _close(body)
 
-    def preview_file(self, principal: Principal, path: str | os.PathLike, lines: int = 10) -> FileReport:
+    def preview_file(self, principal: Principal, path: str | os.PathLike, lines: int = 10, *, column: str | int | None = None) -> FileReport:
         self._authorize(principal)
         path = Path(path)
         if not path.is_file():
             raise NotFound("file_not_found", f"no such file: {path}")
         with open(path, "rb") as fh:
-            return scan(fh, max_length=self.code_max_length, preview=lines)
+            return scan(fh, max_length=self.code_max_length, column=column, preview=lines)
 
     def list_keys(self, principal: Principal, campaign_id: str, code_type: CodeType | str | None = None) -> list[ObjectInfo]:
         self._authorize(principal)
@@ -604,12 +616,18 @@ class CodeService:
 
     def lookup(self, principal: Principal, code: str, campaign_id: str | None = None) -> list[CodeRecord]:
         self._authorize(principal)
-        if not isinstance(code, str) or not code.strip():
+        if not isinstance(code, str):
             raise InvalidInput("invalid_codes", "enter a code to look up")
+        try:
+            code = normalize_code(code, max_length=self.code_max_length)
+        except InvalidCode as exc:
+            if exc.code == "empty_code":
+                raise InvalidCode("invalid_codes", "enter a code to look up", **exc.details) from None
+            raise InvalidCode("invalid_codes", f"not a valid code: {exc.message}", **exc.details) from None
         if campaign_id:
             validate_campaign_id(campaign_id)
         cutoff = self._cutoff(self.clock())
-        return [self._record(s, cutoff) for s in self.store.lookup(code.strip(), campaign_id or None, LOOKUP_LIMIT)]
+        return [self._record(s, cutoff) for s in self.store.lookup(code, campaign_id or None, LOOKUP_LIMIT)]
 
     def reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> list[CodeRecord]:
         """The codes that carry a reserveId (assigned ones included), sorted by code."""

@@ -1,9 +1,10 @@
 """The upload pipeline: validate a whole CSV stream, then write its codes in batches.
 
-Validation first means a rejected file writes nothing at all. The first pass writes the
-clean codes, one per line, to a temporary file; the second reads them back without parsing
-CSV again. So any stream (S3, stdin, an HTTP body) is read from its source once and memory
-stays flat whatever the file's size.
+Validation first means a rejected file writes nothing at all. The first pass (csvcodes'
+CodeReader) writes the valid codes, one per line, to a temporary file; the second reads them
+back without parsing CSV again. So any stream (S3, stdin, an HTTP body) is read from its
+source once and memory stays flat whatever the file's size: nothing here holds more than one
+block or one batch of codes.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from __future__ import annotations
 import itertools
 import tempfile
 
-from code_console.core.csvcodes import iter_codes
+from code_console.core.csvcodes import CodeReader
 from code_console.core.errors import Cancelled
 from code_console.core.models import Cancel, Clock, CodeType, ProgressCallback, UploadProgress, UploadResult
-
-# Codes validated between two progress reports (and cancel checks) of the first pass.
-PROGRESS_EVERY = 65_536
 
 
 def run_upload(
@@ -29,32 +27,34 @@ def run_upload(
     clock: Clock,
     batch_size: int,
     max_length: int,
+    column: str | int | None = None,
     progress: ProgressCallback | None = None,
     cancel: Cancel | None = None,
 ) -> UploadResult:
     """Upload the codes of a binary CSV stream into one campaign and type.
 
-    Returns the exact counts (`in == inserted + updated + conflicts + duplicates`). Raises
-    BadFile (naming the line) before anything is written, or Cancelled.
+    `column` chooses the code column (a header name or a 1-based number; see csvcodes).
+    Returns the exact counts, `in == inserted + updated + conflicts + duplicates`, where a
+    duplicate is a repeat of a code earlier in the file: counted here within a batch, and by
+    the store (`BatchWrite.duplicates`) across batches. A code stored under the other type is
+    a conflict each time it appears in a different batch. Also returns the file's warnings
+    and layout. Raises BadFile (naming the line), including for a file with no codes, before
+    anything is written; or Cancelled.
     """
+    reader = CodeReader(source, max_length=max_length, column=column)
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="code-console-upload-") as spool:
-        counter = [0]
         total = 0
-        pending: list[str] = []
-        for _, code in iter_codes(source, max_length=max_length, counter=counter):
-            pending.append(code)
-            if len(pending) == PROGRESS_EVERY:
-                spool.write("\n".join(pending) + "\n")
-                total += len(pending)
-                pending.clear()
-                _check(cancel)
-                if progress:
-                    progress(UploadProgress("validating", total, None, counter[0], size))
-        if pending:
-            spool.write("\n".join(pending) + "\n")
-            total += len(pending)
+        for block in reader.blocks():
+            _check(cancel)
+            if progress and total:  # the blocks before this one; the last block's report is the final one below
+                progress(UploadProgress("validating", total, None, reader.bytes_read, size))
+            spool.write(block.text)
+            spool.write("\n")
+            total += len(block.codes)
+        if total == 0:
+            raise reader.no_codes_problem()
         _check(cancel)
-        read_bytes = counter[0]
+        read_bytes = reader.bytes_read
         if progress:
             progress(UploadProgress("validating", total, total, read_bytes, read_bytes))
         spool.seek(0)
@@ -64,11 +64,12 @@ def run_upload(
         inserted = updated = conflicts = duplicates = done = 0
         for number in range(1, batches + 1):
             batch = [line[:-1] for line in itertools.islice(spool, batch_size)]
-            written = store.write_batch(campaign_id, code_type, batch, now)
+            unique = list(dict.fromkeys(batch))  # the store's contract: codes unique within a batch
+            written = store.write_batch(campaign_id, code_type, unique, now)
             inserted += written.inserted
             updated += written.updated
             conflicts += written.conflicts
-            duplicates += written.duplicates
+            duplicates += len(batch) - len(unique) + written.duplicates
             done += len(batch)
             if progress:
                 progress(UploadProgress("writing", done, total, read_bytes, read_bytes, number, batches))
@@ -78,7 +79,15 @@ def run_upload(
                     f"upload cancelled after {done:,} of {total:,} codes "
                     f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it",
                 )
-        return UploadResult(in_=done, inserted=inserted, updated=updated, conflicts=conflicts, duplicates=duplicates)
+        return UploadResult(
+            in_=done,
+            inserted=inserted,
+            updated=updated,
+            conflicts=conflicts,
+            duplicates=duplicates,
+            warnings=tuple(reader.warnings()),
+            layout=reader.layout,
+        )
 
 
 def _check(cancel: Cancel | None) -> None:

@@ -29,10 +29,11 @@ def error(response) -> dict:
 # -- upload ---------------------------------------------------------------------------------
 
 
-def test_streamed_csv_upload_counts_inserted_then_updated(api, campaign):
+def test_streamed_csv_upload_counts_inserted_then_updated(api, campaign, clock):
     first = upload_csv(api, campaign, "tm", codes("T", 40))
     assert first.status_code == 200
     assert first.json() == {"count": {"in": 40, "inserted": 40, "updated": 0}}
+    clock.advance(seconds=1)  # a later upload: one stamped the same instant counts the first one's codes as duplicates
     again = upload_csv(api, campaign, "tm", codes("T", 50))
     assert again.json() == {"count": {"in": 50, "inserted": 10, "updated": 40}}
     assert api.get(f"/{campaign}/codes/count", params={"type": "tm"}).json() == {"available": 50, "reserved": 0, "assigned": 0}
@@ -83,12 +84,13 @@ def s3_api(s3_bucket, clock):
         yield api, client, bucket
 
 
-def test_upload_from_s3_file_key(s3_api, campaign):
+def test_upload_from_s3_file_key(s3_api, campaign, clock):
     api, client, bucket = s3_api
     client.put_object(Bucket=bucket, Key=f"codes/{campaign}/tm/batch1.csv", Body=b"\xef\xbb\xbfA1\r\n  A2  \r\n\r\nA3\r\n")
     response = api.post(f"/{campaign}/codes", json={"fileKey": f"codes/{campaign}/tm/batch1.csv"})
     assert response.status_code == 200
     assert response.json() == {"count": {"in": 3, "inserted": 3, "updated": 0}}
+    clock.advance(seconds=1)  # a later upload: one stamped the same instant counts the first one's codes as duplicates
     again = api.post(f"/{campaign}/codes", json={"fileKey": f"codes/{campaign}/tm/batch1.csv"})
     assert again.json() == {"count": {"in": 3, "inserted": 0, "updated": 3}}
     assert sorted(api.get(f"/{campaign}/reserve", params={"count": 3, "type": "tm"}).json()) == ["A1", "A2", "A3"]

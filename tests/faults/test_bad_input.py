@@ -52,6 +52,9 @@ def files(tmp_path_factory):
         "codes_nul.txt": b"G001\nG\x00002\n",
         "codes_long.txt": b"G001\n" + b"Y" * 129 + b"\n",
         "empty_codes.txt": b"\n\n",
+        "several.csv": b"OK1\nA1,A2,A3\n",
+        "header_only.csv": b"Coupon Code\n",
+        "zero_width.csv": "OK1\nZW\u200b1\n".encode(),
     }
     for name, body in contents.items():
         (d / name).write_bytes(body)
@@ -65,9 +68,14 @@ CASES = [
     (["upload", CAMPAIGN, "--file", "{dir}/nul.csv", "--type", "tm"], 2, "not_text: line 2: contains a NUL byte"),
     (["upload", CAMPAIGN, "--file", "{dir}/too_long.csv", "--type", "tm"], 2, "code_too_long: line 2: code is 129 characters long; the maximum is 128"),
     (["upload", CAMPAIGN, "--file", "{dir}/binary.png", "--type", "tm"], 2, "invalid_utf8: line 1: is not valid UTF-8 text"),
-    (["upload", CAMPAIGN, "--file", "{dir}/control.csv", "--type", "tm"], 2, "not_text: line 2: contains the control character U+0007"),
+    (["upload", CAMPAIGN, "--file", "{dir}/control.csv", "--type", "tm"], 2, "control_character: line 2: contains the control character U+0007"),
     (["upload", CAMPAIGN, "--file", "{dir}/bad_quote.csv", "--type", "tm"], 2, "line 2"),
     (["upload", CAMPAIGN, "--file", "{dir}/late_bad.csv", "--type", "tm"], 2, "not_text: line 51: contains a NUL byte"),
+    (["upload", CAMPAIGN, "--file", "{dir}/several.csv", "--type", "tm"], 2, "several_fields: line 2: holds 3 values separated by commas (A1, A2, A3)"),
+    (["upload", CAMPAIGN, "--file", "{dir}/header_only.csv", "--type", "tm"], 2, "no_codes: no codes to upload: the file has a header (line 1: Coupon Code)"),
+    (["upload", CAMPAIGN, "--file", "{dir}/zero_width.csv", "--type", "tm"], 2, "invisible_character: line 2: contains the invisible character U+200B"),
+    (["upload", CAMPAIGN, "--file", "{dir}/several.csv", "--type", "tm", "--column", "0"], 2, "invalid_column: column numbers start at 1, not 0"),
+    (["upload", CAMPAIGN, "--file", "{dir}/several.csv", "--type", "tm", "--column", "sku"], 2, "no_such_column: line 1: no column is named 'sku'"),
     (["upload", CAMPAIGN, "--file", "{dir}/missing.csv", "--type", "tm"], 4, "file_not_found: no such file"),
     (["upload", CAMPAIGN, "--file", "{dir}", "--type", "tm"], 4, "file_not_found: no such file"),
     # upload: options

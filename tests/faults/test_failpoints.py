@@ -249,6 +249,7 @@ def test_upload_batch_insert_dropped_twice_then_rerun_converges(store, fail_poin
     fail_points.off()
     partial = store.collection.count_documents({"_id.campaign_id": "UP"})
     assert partial == 300
+    svc.clock.advance(seconds=1)  # the re-run is a new upload: one stamped the same instant counts the first one's codes as duplicates
     result = svc.upload_from_file(ME, "UP", "external", _file(file_codes))
     assert result.to_dict() == {"in": 600, "inserted": 300, "updated": 300}
     assert sorted(d["_id"]["code"] for d in store.collection.find({"_id.campaign_id": "UP"})) == file_codes
@@ -276,6 +277,7 @@ def test_upload_batch_refresh_failing_then_rerun_converges(store, fail_points, f
         svc.upload_from_file(ME, "UP", "external", _file(f"U{i:04d}" for i in range(300)))
     fail_points.off()
     assert _statuses(store) == before
+    svc.clock.advance(seconds=1)  # the re-run is a new upload: one stamped the same instant counts the first one's codes as duplicates
     result = svc.upload_from_file(ME, "UP", "external", _file(f"U{i:04d}" for i in range(300)))
     assert result.to_dict() == {"in": 300, "inserted": 0, "updated": 300}
     assert _statuses(store) == before

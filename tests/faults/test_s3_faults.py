@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -18,7 +19,7 @@ from code_console.core.errors import NotFound, ObjectStoreUnavailable
 from code_console.core.objects import AccessDenied, S3Objects, s3_client
 from code_console.core.service import CodeService
 
-from tests.conftest import ME, FakeClock
+from tests.conftest import ME, T0, FakeClock
 from tests.faults.conftest import report, snapshot
 from tests.servers import free_port
 
@@ -98,7 +99,8 @@ def faulty_s3():
 @pytest.fixture
 def seeded(mongo_store):
     """A store that already holds codes with statuses, to prove a failed upload changes nothing."""
-    service = CodeService(mongo_store, clock=FakeClock())
+    # Seeded before the uploads under test: an upload stamped the same instant would count these codes as its duplicates.
+    service = CodeService(mongo_store, clock=FakeClock(T0 - timedelta(minutes=5)))
     service.upload_from_file(ME, "S3F", "tm", __import__("io").BytesIO(b"S3F00000\nS3F00001\nS3F00002\nOTHER1\n"))
     service.reserve(ME, "S3F", "tm", 2, key="held").codes
     return mongo_store
