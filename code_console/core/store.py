@@ -23,6 +23,7 @@ from pymongo import errors as mongo_errors
 
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeRecord, CodeType, Status, StatusCounts
+from code_console.core.uri import redact_uri
 
 INDEXES = [
     # Uniqueness per campaign, whatever the type: no code can sit in two pools.
@@ -393,7 +394,7 @@ def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_sec
         appname="code-console",
         event_listeners=list(event_listeners),
     )
-    return MongoStore(client[db_name]["codes"], label=_redact(uri), client=client)
+    return MongoStore(client[db_name]["codes"], label=redact_uri(uri), client=client)
 
 
 def _redact(uri: str) -> str:
