@@ -458,3 +458,28 @@ def test_prefix_serves_every_route_under_it(memory_service, campaign):
         assert api.http.get("/openapi.json").status_code == 200
         root = api.http.get(f"http://127.0.0.1:{api.server.port}/heartbeat")
         assert root.status_code == 404
+
+
+def test_no_uri_secret_is_shown_in_503_bodies_heartbeat_or_headers(clock, campaign):
+    from code_console.core.store import connect
+
+    uri = f"mongodb://app:s3cret@127.0.0.1:{free_port()}/?tls=true&tlsInsecure=true&tlsCertificateKeyFilePassword=hunter2"
+    store = connect(uri, "x", timeout_seconds=0.3, batch_timeout_seconds=0.3)
+    try:
+        with running(CodeService(store, clock=clock), settings_for()) as api:
+            responses = [
+                api.get(f"/{campaign}/reserve", params={"count": 1, "type": "tm"}),
+                api.get(f"/{campaign}/codes/count", params={"type": "tm"}),
+                api.http.get("/heartbeat"),
+                api.get("/heartbeat"),
+            ]
+    finally:
+        store.close()
+    for response in responses:
+        assert response.status_code == 503
+        shown = response.text + str(response.headers)
+        assert "s3cret" not in shown and "hunter2" not in shown
+    assert "mongodb://***@127.0.0.1:" in error(responses[0])["message"]
+    assert responses[2].json() == {"status": "unavailable"}
+    assert responses[3].json()["store"].startswith("mongodb://***@127.0.0.1:")
+    assert "tlsCertificateKeyFilePassword=***" in responses[3].json()["store"]
