@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from code_console.core.errors import InvalidInput
-from code_console.core.service import MAX_CODES_PER_CALL, parse_count, validate_campaign_id  # noqa: F401
+from code_console.core.service import parse_count, validate_campaign_id
 from code_console.core.memory import MemoryStore
 from code_console.core.models import LOCAL_OPERATOR
 from code_console.core.service import CodeService
