@@ -69,7 +69,8 @@ def test_concurrent_reserves_across_instances_never_duplicate(instances):
         for base in bases:
             beat = http.get(f"{base}/heartbeat")
             assert beat.status_code == 200
-            assert beat.json() == {"status": "ok"}
+            assert beat.json()["status"] == "ok"
+            assert beat.json()["store"].startswith("mongodb://127.0.0.1:")  # a supreme caller learns the store
         uploaded = http.post(
             f"{bases[0]}/{campaign}/codes?type=tm",
             content=csv_body(f"M{i:05d}" for i in range(POOL)),
