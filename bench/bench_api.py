@@ -81,7 +81,7 @@ async def _load(port: int, token: str, campaign: str, *, requests: int, concurre
                 latencies.append(time.perf_counter() - started)
                 if not head[0].startswith("HTTP/1.1 200"):
                     raise SystemExit(f"reserve failed: {head[0]} {body[:200]!r}")
-                batches.append(json.loads(body))
+                batches.append(json.loads(body)["data"])
         finally:
             writer.close()
 
@@ -94,7 +94,7 @@ def run_one(store: str, env: dict[str, str], *, requests: int, concurrency: int,
     secret = secrets.token_urlsafe(32)
     # Info level: the "listening" line carries the port. Every request is logged, as in production.
     env = {**env, "CODE_CONSOLE_JWT_SECRET": secret, "CODE_CONSOLE_API_LOG_LEVEL": "info"}
-    token = jwt.encode({"sub": "bench", "supreme": True, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")
+    token = jwt.encode({"sub": "bench", "isSupreme": True, "exp": int(time.time()) + 3600}, secret, algorithm="HS256")
     server = ServeProcess(env)
     try:
         server.wait_listening()

@@ -80,10 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     look.add_argument("code")
     look.add_argument("--campaign")
 
-    serve = sub.add_parser("serve", help="serve the HTTP API for the verification service")
+    serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (needs CODE_CONSOLE_MONGO_URI)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8080, help="default 8080, the original service's port; 0 picks a free one")
     serve.add_argument("--prefix", default=None, help="path prefix, for deployments behind a gateway")
+    serve.add_argument(
+        "--embedded", action="store_true", help="serve an in-process store (lost when the server stops) instead of MongoDB"
+    )
 
     tok = sub.add_parser("token", help="mint a JWT for local use (needs a configured secret or private key)")
     tok.add_argument("--subject", default="local-operator")
@@ -103,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "serve":
             from code_console.api.server import serve
 
-            return serve(host=args.host, port=args.port, prefix=args.prefix)
+            return serve(host=args.host, port=args.port, prefix=args.prefix, embedded=args.embedded)
         if command == "token":
             from code_console.api.auth import mint_token_cli
 

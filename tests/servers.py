@@ -105,8 +105,11 @@ class ServeProcess:
     """`python -m code_console serve --port 0`; its JSON log says which port it bound."""
 
     def __init__(self, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "code_console", "serve", "--host", "127.0.0.1", "--port", "0"]
+        if not env.get("CODE_CONSOLE_MONGO_URI"):
+            command.append("--embedded")  # serve refuses to start without MongoDB unless told
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "code_console", "serve", "--host", "127.0.0.1", "--port", "0"],
+            command,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

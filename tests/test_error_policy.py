@@ -38,3 +38,29 @@ def test_one_constructor_shape():
     assert errors.Forbidden().message == "this operation requires a supreme principal"
     assert errors.BadFile("bad_csv", "oops", 7).message == "line 7: oops"
     assert errors.StoreUnavailable(None, "busy", slow=True).slow is True
+
+
+def test_the_http_api_maps_every_kind():
+    from code_console.api.errors import NAMED_BY_KIND, STATUS_BY_KIND
+
+    assert set(STATUS_BY_KIND) == set(errors.ErrorKind)
+    assert set(NAMED_BY_KIND) == set(errors.ErrorKind)
+    assert STATUS_BY_KIND[errors.ErrorKind.INVALID_INPUT] == 400
+    assert STATUS_BY_KIND[errors.ErrorKind.CONFLICT] == 409
+    assert STATUS_BY_KIND[errors.ErrorKind.UNAUTHENTICATED] == 401
+    assert STATUS_BY_KIND[errors.ErrorKind.FORBIDDEN] == 403
+    assert STATUS_BY_KIND[errors.ErrorKind.NOT_FOUND] == 404
+    assert STATUS_BY_KIND[errors.ErrorKind.TOO_LARGE] == 413
+    assert STATUS_BY_KIND[errors.ErrorKind.UPSTREAM_REFUSED] == 502
+    assert STATUS_BY_KIND[errors.ErrorKind.UNAVAILABLE] == 503
+    assert STATUS_BY_KIND[errors.ErrorKind.NOT_CONFIGURED] == 501
+
+
+def test_every_error_class_gets_an_original_style_body():
+    from code_console.api.errors import error_response
+
+    for cls in _domain_error_classes():
+        response = error_response(cls("some_code", "a message"), correlation_id="c-1", retry_after_seconds=5)
+        body = __import__("json").loads(response.body)
+        assert set(body) == {"error", "meta"} and body["error"]["status"] == response.status_code
+        assert body["error"]["payload"] and body["error"]["name"] and body["error"]["code"] == "some_code"

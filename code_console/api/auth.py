@@ -5,10 +5,20 @@ the shared secret HS256, an RSA public key RS256, a P-256 public key ES256. The 
 chosen by the key the server holds, never by the token: a token whose `alg` has no key here
 (`none`, or HS256 when only a public key is configured) is refused before any verification,
 and an HS256 token signed with the RSA public key as its secret fails against the real secret.
+
+Tokens are taken as the original service's issuer makes them: the supreme flag is the claim
+`isSupreme` (configurable), supreme only when it is the JSON value `true`; `exp` is required
+unless configured otherwise. Stricter than the JWT library alone: the compact form must be
+three unpadded base64url segments (a signature with `==` appended is refused), and `exp`,
+`nbf` and `iat` must be JSON numbers (a numeric string is refused).
+
+A configuration that cannot work (no key, a secret under 32 bytes, an unreadable or weak key)
+raises NotConfigured when the server or the token command starts.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -20,13 +30,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from code_console.config import Settings
-from code_console.core.errors import InvalidInput
+from code_console.core.errors import InvalidInput, NotConfigured
 from code_console.core.models import Principal
 from code_console.api.errors import Unauthorized
 
 SUPPORTED_ALGORITHMS = ("HS256", "RS256", "ES256")
 # Shorter HMAC secrets are brute-forceable (RFC 7518 §3.2 asks for at least the hash size).
 MIN_SECRET_BYTES = 32
+MIN_RSA_BITS = 2048
+# JWS compact serialization (RFC 7515 §7.1): three base64url segments, no padding, no spaces.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
 def _pem(value: str) -> bytes:
@@ -35,7 +49,7 @@ def _pem(value: str) -> bytes:
     if "-----BEGIN" not in text:
         path = Path(text).expanduser()
         if not path.is_file():
-            raise InvalidInput("jwt_key_invalid", "the JWT key is neither PEM text nor a path to a PEM file")
+            raise NotConfigured("jwt_key_invalid", "the JWT key is neither PEM text nor a path to a PEM file")
         text = path.read_text().strip()
     if "\n" not in text and "\\n" in text:
         text = text.replace("\\n", "\n")
@@ -46,11 +60,30 @@ def _allowed(settings: Settings) -> set[str]:
     names = {a.strip().upper() for a in settings.jwt_algorithms.split(",") if a.strip()}
     unknown = names - set(SUPPORTED_ALGORITHMS)
     if unknown:
-        raise InvalidInput(
+        raise NotConfigured(
             "jwt_algorithm_unsupported",
             f"unsupported JWT algorithm(s) {', '.join(sorted(unknown))}: choose from {', '.join(SUPPORTED_ALGORITHMS)}",
         )
     return names
+
+
+def secret_bytes(settings: Settings) -> bytes | None:
+    """The HS256 secret, refused if shorter than 32 bytes (CODE_CONSOLE_JWT_SECRET)."""
+    if not settings.jwt_secret:
+        return None
+    secret = settings.jwt_secret.encode("utf-8")
+    if len(secret) < MIN_SECRET_BYTES:
+        raise NotConfigured(
+            "jwt_secret_too_short",
+            f"CODE_CONSOLE_JWT_SECRET is {len(secret)} bytes; HS256 needs at least {MIN_SECRET_BYTES} "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')",
+        )
+    return secret
+
+
+def _check_rsa_size(key) -> None:
+    if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)) and key.key_size < MIN_RSA_BITS:
+        raise NotConfigured("jwt_key_weak", f"the JWT RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are required")
 
 
 def _public_key_algorithm(key) -> str:
@@ -58,7 +91,7 @@ def _public_key_algorithm(key) -> str:
         return "RS256"
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return "ES256"
-    raise InvalidInput("jwt_key_invalid", "the JWT public key must be RSA (RS256) or EC P-256 (ES256)")
+    raise NotConfigured("jwt_key_invalid", "the JWT public key must be RSA (RS256) or EC P-256 (ES256)")
 
 
 def _private_key_algorithm(key) -> str:
@@ -66,7 +99,7 @@ def _private_key_algorithm(key) -> str:
         return "RS256"
     if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
         return "ES256"
-    raise InvalidInput("jwt_key_invalid", "the JWT private key must be RSA (RS256) or EC P-256 (ES256)")
+    raise NotConfigured("jwt_key_invalid", "the JWT private key must be RSA (RS256) or EC P-256 (ES256)")
 
 
 @dataclass(frozen=True)
@@ -78,23 +111,26 @@ class TokenVerifier:
     audience: str | None
     supreme_claim: str
     leeway_seconds: int
+    require_exp: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "TokenVerifier":
         allowed = _allowed(settings)
         keys: dict[str, Any] = {}
-        if settings.jwt_secret and "HS256" in allowed:
-            keys["HS256"] = settings.jwt_secret.encode()
+        secret = secret_bytes(settings)
+        if secret and "HS256" in allowed:
+            keys["HS256"] = secret
         if settings.jwt_public_key:
             try:
                 public = serialization.load_pem_public_key(_pem(settings.jwt_public_key))
             except ValueError as exc:
-                raise InvalidInput("jwt_key_invalid", f"the JWT public key cannot be read: {exc}") from None
+                raise NotConfigured("jwt_key_invalid", f"the JWT public key cannot be read: {exc}") from None
             alg = _public_key_algorithm(public)
+            _check_rsa_size(public)
             if alg in allowed:
                 keys[alg] = public
         if not keys:
-            raise InvalidInput(
+            raise NotConfigured(
                 "jwt_not_configured",
                 "no JWT key for the allowed algorithms: set CODE_CONSOLE_JWT_SECRET (HS256) or "
                 "CODE_CONSOLE_JWT_PUBLIC_KEY (RS256/ES256), and CODE_CONSOLE_JWT_ALGORITHMS",
@@ -105,13 +141,17 @@ class TokenVerifier:
             audience=settings.jwt_audience or None,
             supreme_claim=settings.jwt_supreme_claim,
             leeway_seconds=min(settings.jwt_leeway_seconds, 60),
+            require_exp=settings.jwt_require_exp,
         )
 
     @property
     def algorithms(self) -> list[str]:
         return sorted(self.keys)
 
-    def verify(self, token: str) -> Principal:
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims of a token, or Unauthorized."""
+        if not COMPACT_JWS.fullmatch(token):
+            raise Unauthorized(None, "the bearer token is malformed (expected three base64url segments without padding)")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -128,7 +168,11 @@ class TokenVerifier:
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=self.leeway_seconds,
-                options={"require": ["exp"], "verify_aud": self.audience is not None, "verify_iss": self.issuer is not None},
+                options={
+                    "require": ["exp"] if self.require_exp else [],
+                    "verify_aud": self.audience is not None,
+                    "verify_iss": self.issuer is not None,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized(None, "the token has expired") from None
@@ -144,18 +188,19 @@ class TokenVerifier:
             raise Unauthorized(None, "the token signature does not verify") from None
         except jwt.PyJWTError:
             raise Unauthorized(None, "the bearer token is invalid") from None
-        subject = claims.get("sub")
-        return Principal(subject=str(subject) if subject is not None else "", supreme=_truthy(claims.get(self.supreme_claim)))
+        for name in NUMERIC_DATE_CLAIMS:
+            # The library reads "1700000000" as a date; RFC 7519 says NumericDate, a JSON number.
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise Unauthorized(None, f"the token's {name!r} claim must be a JSON number")
+        return claims
 
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value == 1
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return False
+    def verify(self, token: str) -> Principal:
+        claims = self.claims(token)
+        subject = claims.get("sub", claims.get("userId"))
+        # Only the JSON value true is supreme: "true", 1 and "yes" are not.
+        supreme = claims.get(self.supreme_claim) is True
+        return Principal(subject=str(subject) if subject is not None else "", supreme=supreme)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -169,13 +214,30 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-# -- minting (code-console token) ---------------------------------------------------------
+# -- minting (code-console token, POST /dev/token) --------------------------------------------
+
+
+def signing_key(settings: Settings) -> tuple[Any, str]:
+    """The key and algorithm `code-console token` signs with: the private key if set, else the secret."""
+    if settings.jwt_private_key:
+        try:
+            private = serialization.load_pem_private_key(_pem(settings.jwt_private_key), password=None)
+        except (ValueError, TypeError) as exc:
+            raise NotConfigured("jwt_key_invalid", f"the JWT private key cannot be read: {exc}") from None
+        algorithm = _private_key_algorithm(private)
+        _check_rsa_size(private)
+        return private, algorithm
+    secret = secret_bytes(settings)
+    if secret:
+        return secret, "HS256"
+    raise NotConfigured("jwt_not_configured", "cannot mint a token: set CODE_CONSOLE_JWT_SECRET or CODE_CONSOLE_JWT_PRIVATE_KEY")
 
 
 def mint_token(settings: Settings, *, subject: str, supreme: bool, ttl: int, now: float | None = None) -> str:
-    """A signed token for local use: with the private key if one is configured, else the secret."""
-    if ttl <= 0:
+    """A signed token for local use, with the supreme claim (JSON true) when `supreme`."""
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
         raise InvalidInput("invalid_ttl", f"ttl must be a positive number of seconds, not {ttl}")
+    key, algorithm = signing_key(settings)
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {"sub": subject, "iat": issued, "exp": issued + ttl}
     if supreme:
@@ -184,18 +246,7 @@ def mint_token(settings: Settings, *, subject: str, supreme: bool, ttl: int, now
         claims["iss"] = settings.jwt_issuer
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
-    if settings.jwt_private_key:
-        try:
-            private = serialization.load_pem_private_key(_pem(settings.jwt_private_key), password=None)
-        except (ValueError, TypeError) as exc:
-            raise InvalidInput("jwt_key_invalid", f"the JWT private key cannot be read: {exc}") from None
-        return jwt.encode(claims, private, algorithm=_private_key_algorithm(private))
-    if settings.jwt_secret:
-        return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
-    raise InvalidInput(
-        "jwt_not_configured",
-        "cannot mint a token: set CODE_CONSOLE_JWT_SECRET or CODE_CONSOLE_JWT_PRIVATE_KEY",
-    )
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 def mint_token_cli(*, subject: str, supreme: bool, ttl: int) -> int:

@@ -9,18 +9,33 @@ import re
 import uuid
 from datetime import datetime, timezone
 
+from code_console.core.uri import redact_uris
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 # A caller's id is echoed and logged, so it must be short and harmless in a header and a log line.
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Where a caller's correlation id may come from, first found wins: the original service's header
+# (its gateway sets it), the common one, then the product's older X-Request-Id.
+CORRELATION_HEADERS = ("x-titan-correlation-id", "x-correlation-id", "x-request-id")
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 def request_id_from(header: str | None) -> str:
-    if header and REQUEST_ID_PATTERN.match(header):
+    """The caller's id if it is safe to echo (1-128 of [A-Za-z0-9._:-]), else a fresh dashed UUID v4."""
+    if header and REQUEST_ID_PATTERN.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return str(uuid.uuid4())
+
+
+def correlation_id_from(headers) -> str:
+    """From the first correlation header present (validated), else generated."""
+    for name in CORRELATION_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            return request_id_from(value)
+    return request_id_from(None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,16 +44,16 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact_uris(record.getMessage()),
         }
         request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id:
             out["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in out:
-                out[key] = value
+                out[key] = redact_uris(value) if isinstance(value, str) else value
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = redact_uris(self.formatException(record.exc_info))
         return json.dumps(out, default=str)
 
 

@@ -1,8 +1,22 @@
-"""`code-console serve`: the API under uvicorn, with JSON logs."""
+"""`code-console serve`: the API under uvicorn, with JSON logs, read timeouts and a bounded shutdown.
+
+Start-up refuses, with one line and exit status 2, what cannot serve the verification service:
+a port outside 0-65535, a JWT configuration no token can pass or a short secret, and no
+MongoDB (CODE_CONSOLE_MONGO_URI) unless `--embedded` asks for the in-process store.
+
+SIGTERM (or Ctrl-C): stop accepting; in-flight requests get api_shutdown_timeout_seconds to
+finish; then uploads are told to stop at their next chunk and uvicorn cancels what is left;
+the process waits at most as long again for core calls still in worker threads, and exits
+(status 0, or 1 if it had to abandon some).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import signal
+import sys
 import threading
 
 import uvicorn
@@ -10,22 +24,28 @@ import uvicorn
 from code_console.api.app import create_app, normalize_prefix
 from code_console.api.auth import TokenVerifier
 from code_console.api.logs import log_config
+from code_console.api.protocol import GuardedH11Protocol
 from code_console.config import Settings
+from code_console.core.errors import InvalidInput, NotConfigured
 from code_console.core.service import CodeService
 
 log = logging.getLogger("code_console.api")
 
+# The original service listens on 8080; its clients and probes expect it there.
+DEFAULT_PORT = 8080
+
 
 class ApiServer(uvicorn.Server):
-    """uvicorn's server, announcing when it accepts connections.
+    """uvicorn's server, announcing when it accepts connections and stopping uploads on shutdown.
 
     `listening` is an event for in-process callers; the "listening" log line carries the bound
     port (useful with --port 0) for supervisors and tests that start the server as a process.
     """
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, *, stopping: threading.Event) -> None:
         super().__init__(config)
         self.listening = threading.Event()
+        self.stopping = stopping
         self.port: int | None = None
 
     async def startup(self, sockets=None) -> None:
@@ -37,29 +57,72 @@ class ApiServer(uvicorn.Server):
         log.info("listening", extra={"event": "listening", "host": host, "port": port})
         self.listening.set()
 
+    async def shutdown(self, sockets=None) -> None:
+        grace = self.config.timeout_graceful_shutdown or 0
+        log.info("shutting down", extra={"event": "shutting_down", "grace_seconds": grace})
+        # Uploads still running when the grace period ends stop at their next chunk.
+        stop_uploads = asyncio.get_running_loop().call_later(grace, self.stopping.set)
+        try:
+            await super().shutdown(sockets=sockets)
+        finally:
+            stop_uploads.cancel()
+            self.stopping.set()
+
 
 def build_server(
-    service: CodeService, settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, prefix: str | None = None
+    service: CodeService, settings: Settings, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, prefix: str | None = None
 ) -> ApiServer:
-    app = create_app(service, settings, prefix=prefix)
+    stopping = threading.Event()
+    app = create_app(service, settings, prefix=prefix, stopping=stopping)
+    protocol = GuardedH11Protocol.configured(
+        header_timeout=settings.api_header_timeout_seconds,
+        body_timeout=settings.api_body_timeout_seconds,
+        max_connections=settings.api_max_connections,
+    )
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=protocol,
         log_config=log_config(settings.api_log_level),
-        access_log=False,  # the API logs each request itself, as JSON with its request id
+        access_log=False,  # the API logs each request itself, as JSON with its correlation id
         server_header=False,
         lifespan="off",
-        timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.api_keep_alive_seconds,
+        limit_concurrency=settings.api_max_connections,
+        h11_max_incomplete_event_size=settings.api_max_header_bytes,
+        timeout_graceful_shutdown=settings.api_shutdown_timeout_seconds,
     )
-    return ApiServer(config)
+    return ApiServer(config, stopping=stopping)
 
 
-def serve(*, host: str, port: int, prefix: str | None = None) -> int:
+def check_port(port: int) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidInput("invalid_port", f"--port must be from 0 to 65535 (0 picks a free port), not {port}")
+    return port
+
+
+def check_store(settings: Settings, *, embedded: bool) -> None:
+    """A mistyped variable must not serve an empty in-process inventory to the verification service."""
+    if embedded and settings.mongo_uri:
+        raise NotConfigured(
+            "store_ambiguous", "--embedded was given but CODE_CONSOLE_MONGO_URI is set: unset the variable, or drop --embedded"
+        )
+    if not embedded and not settings.mongo_uri:
+        raise NotConfigured(
+            "mongo_not_configured",
+            "CODE_CONSOLE_MONGO_URI is not set: set it to serve codes from MongoDB, or pass --embedded "
+            "for an in-process store that is lost when the server stops",
+        )
+
+
+def serve(*, host: str, port: int, prefix: str | None = None, embedded: bool = False) -> int:
     from code_console.runtime import open_service
 
+    check_port(port)
     settings = Settings()
     TokenVerifier.from_settings(settings)  # a server no token can pass is a configuration error: say so first
+    check_store(settings, embedded=embedded)
     service = open_service(settings)
     server = build_server(service, settings, host=host, port=port, prefix=prefix)
     app = server.config.app
@@ -69,10 +132,26 @@ def serve(*, host: str, port: int, prefix: str | None = None) -> int:
             "store": service.describe().store,
             "prefix": normalize_prefix(prefix if prefix is not None else settings.api_prefix) or "/",
             "jwt_algorithms": app.state.verifier.algorithms,
+            "jwt_supreme_claim": settings.jwt_supreme_claim,
         },
     )
+    # uvicorn re-raises the signal it caught once it has shut down; with the default SIGTERM
+    # action that would kill the process before the clean-up below. A no-op handler lets it finish.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: None)
+    abandoned = 0
     try:
         server.run()
     finally:
+        core = app.state.core
+        if not core.wait_idle(settings.api_shutdown_timeout_seconds):
+            abandoned = core.running
         service.close()
+    if abandoned:
+        log.error("exiting with core calls still running", extra={"event": "abandoned", "calls": abandoned})
+        logging.shutdown()
+        sys.stderr.flush()
+        # Worker threads are not daemons: a normal exit would wait for them without bound.
+        os._exit(1)
+    log.info("stopped", extra={"event": "stopped"})
     return 0 if server.started else 1

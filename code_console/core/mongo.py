@@ -30,6 +30,7 @@ from code_console.core import status as rules
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
+from code_console.core.uri import redact_uri
 
 CAMPAIGN, CODE, TYPE = "_id.campaign_id", "_id.code", "type"
 SAVED, RESERVED, ASSIGNED, RESERVE_ID = "date.saved", "date.reserved", "date.assigned", "reserveId"
@@ -462,16 +463,9 @@ def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_sec
     )
     return MongoStore(
         client[db_name]["codes"],
-        label=_redact(uri),
+        label=redact_uri(uri),
         client=client,
         timeout_seconds=timeout_seconds,
         batch_timeout_seconds=batch_timeout_seconds,
     )
 
-
-def _redact(uri: str) -> str:
-    # Never show credentials in the header or in errors.
-    if "@" in uri:
-        scheme, _, rest = uri.partition("://")
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return uri

@@ -52,8 +52,8 @@ from code_console.core.status import (
 )
 from code_console.core.upload import run_upload
 
-CAMPAIGN_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
-RESERVATION_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
+RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 MAX_CODES_PER_CALL = 100_000
 # Candidates fetched per missing code: enough that concurrent callers rarely pick the same ones.
 # Each lost race doubles the window (up to MAX_WINDOW), spreading contenders further apart.
@@ -96,12 +96,14 @@ def parse_file_key(file_key: str, campaign_id: str) -> CodeType:
 
 
 def parse_count(value, maximum: int) -> int:
+    # ASCII digits only (no sign, space, or other scripts' digits), and few enough that int() is cheap.
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
     if isinstance(value, bool):
-        raise InvalidInput("invalid_count", f"count must be a whole number from 1 to {maximum}, not {value!r}")
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        raise InvalidInput("invalid_count", f"count must be a whole number from 1 to {maximum}, not {shown}")
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
         value = int(value)
     if not isinstance(value, int):
-        raise InvalidInput("invalid_count", f"count must be a whole number from 1 to {maximum}, not {value!r}")
+        raise InvalidInput("invalid_count", f"count must be a whole number from 1 to {maximum}, not {shown}")
     if not 1 <= value <= maximum:
         raise InvalidInput("invalid_count", f"count must be from 1 to {maximum}, not {value}")
     return value

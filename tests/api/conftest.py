@@ -71,7 +71,7 @@ def ec_keys() -> KeyPair:
 
 def claims(**overrides) -> dict:
     now = int(time.time())
-    out = {"sub": "verification-service", "iat": now, "exp": now + 300, "supreme": True}
+    out = {"sub": "verification-service", "iat": now, "exp": now + 300, "isSupreme": True}
     for key, value in overrides.items():
         if value is None:
             out.pop(key, None)
@@ -158,6 +158,27 @@ def api(memory_service) -> Iterator[Api]:
 @pytest.fixture
 def campaign() -> str:
     return f"C{uuid.uuid4().hex[:10]}"
+
+
+ERROR_FIELDS = {"status", "message", "payload", "name", "code"}
+
+
+def data(response: httpx.Response):
+    """The `data` of the original's envelope, after checking the envelope's shape."""
+    body = response.json()
+    assert set(body) == {"data", "meta"}, body
+    assert set(body["meta"]) == {"timestamp", "correlationId"}, body
+    return body["data"]
+
+
+def error(response: httpx.Response) -> dict:
+    """The `error` of the original's error envelope, after checking its shape."""
+    body = response.json()
+    assert set(body) == {"error", "meta"}, body
+    assert set(body["error"]) == ERROR_FIELDS, body
+    assert body["error"]["status"] == response.status_code
+    assert set(body["meta"]) == {"timestamp", "correlationId"}, body
+    return body["error"]
 
 
 def csv_body(codes) -> bytes:

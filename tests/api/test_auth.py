@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from code_console.api.auth import TokenVerifier, mint_token
-from code_console.core.errors import InvalidInput
+from code_console.core.errors import InvalidInput, NotConfigured
 
 from tests.api.conftest import AUDIENCE, ISSUER, SECRET, b64url, claims, forge, hs256, running, settings_for
 
@@ -39,6 +39,7 @@ def count_with(api, token: str):
 def assert_401(response) -> None:
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == "unauthorized"
+    assert (response.json()["error"]["name"], response.json()["error"]["payload"]) == ("notLoggedIn", "Unauthorized")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -179,11 +180,50 @@ def test_every_protected_route_requires_a_token(strict_api):
 def test_supreme_claim_name_is_configurable_and_must_be_true(memory_service):
     with running(memory_service, settings_for(jwt_supreme_claim="codes_admin")) as api:
         assert count_with(api, hs256(codes_admin=True)).status_code == 200
-        assert count_with(api, hs256(codes_admin="true")).status_code == 200
-        assert count_with(api, hs256()).status_code == 403  # "supreme" is not the configured claim
+        assert count_with(api, hs256(codes_admin="true")).status_code == 403
+        assert count_with(api, hs256()).status_code == 403  # "isSupreme" is not the configured claim
         assert count_with(api, hs256(codes_admin=False)).status_code == 403
-        assert count_with(api, hs256(codes_admin="false")).status_code == 403
         assert count_with(api, hs256(codes_admin=[1])).status_code == 403
+
+
+@pytest.mark.parametrize("value", [True])
+def test_is_supreme_true_is_supreme(api, value):
+    assert count_with(api, hs256(isSupreme=value)).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["true", "True", "yes", "1", 1, 1.0, [True], {"value": True}, False, "false", 0])
+def test_only_the_json_value_true_is_supreme(api, value):
+    response = count_with(api, hs256(isSupreme=value))
+    assert response.status_code == 403
+    assert (response.json()["error"]["name"], response.json()["error"]["payload"]) == ("supremeUserRequired", "supremeUserRequired")
+
+
+def test_the_product_s_old_supreme_claim_is_not_supreme_by_default(api):
+    assert count_with(api, hs256(isSupreme=None, supreme=True)).status_code == 403
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_numeric_dates_as_strings_are_refused(api, claim):
+    now = int(time.time())
+    value = {"exp": now + 300, "nbf": now - 10, "iat": now - 10}[claim]
+    assert_401(count_with(api, hs256(**{claim: str(value)})))
+    assert count_with(api, hs256(**{claim: value})).status_code == 200
+
+
+@pytest.mark.parametrize("suffix", ["==", "=", "A==", "%3D%3D"])
+def test_a_signature_with_padding_or_junk_appended_is_refused(api, suffix):
+    token = hs256()
+    assert count_with(api, token).status_code == 200
+    assert_401(count_with(api, token + suffix))
+
+
+def test_exp_requirement_is_a_setting(memory_service):
+    no_exp = hs256(exp=None)
+    with running(memory_service, settings_for()) as api:
+        assert_401(count_with(api, no_exp))
+    with running(memory_service, settings_for(jwt_require_exp=False)) as api:
+        assert count_with(api, no_exp).status_code == 200
+        assert_401(count_with(api, hs256(exp=int(time.time()) - 600)))  # a present exp is still checked
 
 
 def test_algorithm_allow_list_drops_a_configured_key(memory_service, rsa_keys):
@@ -195,16 +235,35 @@ def test_algorithm_allow_list_drops_a_configured_key(memory_service, rsa_keys):
 
 
 def test_configuration_errors_are_caught_at_start(rsa_keys):
-    with pytest.raises(InvalidInput, match="no JWT key"):
+    with pytest.raises(NotConfigured, match="no JWT key"):
         TokenVerifier.from_settings(settings_for(jwt_secret=None))
-    with pytest.raises(InvalidInput, match="unsupported JWT algorithm"):
+    with pytest.raises(NotConfigured, match="unsupported JWT algorithm"):
         TokenVerifier.from_settings(settings_for(jwt_algorithms="HS256,none"))
-    with pytest.raises(InvalidInput, match="no JWT key"):
+    with pytest.raises(NotConfigured, match="no JWT key"):
         TokenVerifier.from_settings(settings_for(jwt_algorithms="RS256"))  # only a secret is configured
-    with pytest.raises(InvalidInput, match="public key"):
+    with pytest.raises(NotConfigured, match="public key"):
         TokenVerifier.from_settings(settings_for(jwt_public_key="-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"))
     with pytest.raises(pydantic.ValidationError):
         settings_for(jwt_leeway_seconds=61)
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 31, "é" * 15])
+def test_a_secret_under_32_bytes_is_refused(secret):
+    with pytest.raises(NotConfigured) as raised:
+        TokenVerifier.from_settings(settings_for(jwt_secret=secret))
+    assert raised.value.code == "jwt_secret_too_short"
+    with pytest.raises(NotConfigured):
+        mint_token(settings_for(jwt_secret=secret), subject="x", supreme=True, ttl=60)
+    TokenVerifier.from_settings(settings_for(jwt_secret="x" * 32))
+
+
+def test_a_weak_rsa_key_is_refused():
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    from cryptography.hazmat.primitives import serialization
+
+    pem = weak.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    with pytest.raises(NotConfigured, match="1024 bits"):
+        TokenVerifier.from_settings(settings_for(jwt_secret=None, jwt_public_key=pem))
 
 
 # -- minting -------------------------------------------------------------------------------
@@ -217,26 +276,66 @@ def test_minted_tokens_verify_with_the_matching_key(rsa_keys, ec_keys):
         verifier = TokenVerifier.from_settings(settings_for(jwt_secret=None, jwt_public_key=public, jwt_issuer=ISSUER, jwt_audience=AUDIENCE))
         who = verifier.verify(token)
         assert (who.subject, who.supreme) == ("ops", True)
-    with pytest.raises(InvalidInput, match="cannot mint"):
+    with pytest.raises(NotConfigured, match="cannot mint"):
         mint_token(settings_for(jwt_secret=None), subject="x", supreme=True, ttl=60)
     with pytest.raises(InvalidInput, match="ttl"):
         mint_token(settings_for(), subject="x", supreme=True, ttl=0)
 
 
-def _cli_token(*args: str) -> str:
+def _cli(*args: str, secret: str = SECRET) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_CONSOLE_")}
-    env["CODE_CONSOLE_JWT_SECRET"] = SECRET
-    done = subprocess.run([sys.executable, "-m", "code_console", "token", *args], env=env, capture_output=True, text=True, timeout=60)
+    env["CODE_CONSOLE_JWT_SECRET"] = secret
+    return subprocess.run([sys.executable, "-m", "code_console", "token", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def _cli_token(*args: str) -> str:
+    done = _cli(*args)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
     return done.stdout.strip()
 
 
 def test_token_command_mints_supreme_and_not_supreme_tokens(api):
     supreme = _cli_token("--subject", "alice", "--ttl", "120")
     claims_seen = jwt.decode(supreme, SECRET, algorithms=["HS256"])
-    assert claims_seen["sub"] == "alice" and claims_seen["supreme"] is True
+    assert claims_seen["sub"] == "alice" and claims_seen["isSupreme"] is True
     assert claims_seen["exp"] - claims_seen["iat"] == 120
     assert count_with(api, supreme).status_code == 200
     plain = _cli_token("--not-supreme")
-    assert "supreme" not in jwt.decode(plain, SECRET, algorithms=["HS256"])
+    assert "isSupreme" not in jwt.decode(plain, SECRET, algorithms=["HS256"])
     assert count_with(api, plain).status_code == 403
+
+
+def test_token_command_refuses_a_short_secret_in_one_line_without_a_library_warning():
+    done = _cli(secret="short")
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("code-console: jwt_secret_too_short: "), done.stderr
+    assert "Warning" not in done.stderr
+
+
+# -- the original's development endpoints ------------------------------------------------------
+
+
+def test_development_endpoints_do_not_exist_by_default(api):
+    assert api.http.post("/dev/token", json={"userId": "u", "isSupreme": True}).status_code == 404
+    assert api.get("/dev/auth").status_code == 404
+    assert api.get("/dev/supremes").status_code == 404
+    assert not any(path.startswith("/dev") for path in api.http.get("/openapi.json").json()["paths"])
+
+
+def test_development_endpoints_when_enabled(memory_service):
+    with running(memory_service, settings_for(api_dev_endpoints=True)) as api:
+        minted = api.http.post("/dev/token", json={"userId": "test-user-123", "isSupreme": True})
+        assert minted.status_code == 200 and set(minted.json()) == {"data", "meta"}
+        token = minted.json()["data"]["token"]
+        assert jwt.decode(token, SECRET, algorithms=["HS256"])["isSupreme"] is True
+        assert api.get("/dev/auth", token=token).json()["data"] == {"userId": "test-user-123", "isSupreme": True}
+        assert api.get("/dev/supremes", token=token).json()["data"] == {"isSupreme": True}
+        assert count_with(api, token).status_code == 200
+        plain = api.http.post("/dev/token", json={"userId": "u2", "isSupreme": False}).json()["data"]["token"]
+        refused = api.get("/dev/supremes", token=plain)
+        assert refused.status_code == 403 and refused.json()["error"]["payload"] == "supremeUserRequired"
+        assert api.http.get("/dev/auth").status_code == 401
+        for bad in ({"userId": "u", "isSupreme": "true"}, {"isSupreme": True}, {"userId": "", "isSupreme": True}):
+            assert api.http.post("/dev/token", json=bad).status_code == 400

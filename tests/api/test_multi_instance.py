@@ -69,18 +69,19 @@ def test_concurrent_reserves_across_instances_never_duplicate(instances):
         for base in bases:
             beat = http.get(f"{base}/heartbeat")
             assert beat.status_code == 200
-            assert beat.json()["store"].startswith("mongodb://127.0.0.1:")
+            assert beat.json()["status"] == "ok"
+            assert beat.json()["store"].startswith("mongodb://127.0.0.1:")  # a supreme caller learns the store
         uploaded = http.post(
             f"{bases[0]}/{campaign}/codes?type=tm",
             content=csv_body(f"M{i:05d}" for i in range(POOL)),
             headers={"Content-Type": "text/csv"},
         )
-        assert uploaded.json() == {"count": {"in": POOL, "inserted": POOL, "updated": 0}}
+        assert uploaded.json()["data"] == {"count": {"in": POOL, "inserted": POOL, "updated": 0}}
 
     def reserve(base: str) -> list[str]:
         response = client().get(f"{base}/{campaign}/reserve", params={"count": COUNT, "type": "tm"})
         assert response.status_code == 200, response.text
-        return response.json()
+        return response.json()["data"]
 
     def fire(requests: int) -> list[list[str]]:
         targets = [b for _, b in zip(range(requests), cycle(bases))]
@@ -105,11 +106,11 @@ def test_concurrent_reserves_across_instances_never_duplicate(instances):
     assert set(every) == {f"M{i:05d}" for i in range(POOL)}
 
     with httpx.Client(timeout=120, headers=headers) as http:
-        counts = http.get(f"{bases[1]}/{campaign}/codes/count", params={"type": "tm"}).json()
+        counts = http.get(f"{bases[1]}/{campaign}/codes/count", params={"type": "tm"}).json()["data"]
         assert counts == {"available": 0, "reserved": POOL, "assigned": 0}
-        assert http.get(f"{bases[2]}/{campaign}/reserve", params={"count": 1, "type": "tm"}).json() == []
+        assert http.get(f"{bases[2]}/{campaign}/reserve", params={"count": 1, "type": "tm"}).json()["data"] == []
         # Every instance took its share of the traffic.
         for base in bases:
             text = http.get(f"{base}/metrics").text
-            served = re.search(r'code_console_http_requests_total\{route="/\{campaignId\}/reserve",method="GET",status="200"\} (\d+)', text)
+            served = re.search(r'code_console_http_requests_total\{method="GET",route="/\{campaignId\}/reserve",status="200"\} (\d+)', text)
             assert served and int(served.group(1)) >= (PHASE1_REQUESTS + PHASE2_REQUESTS) // INSTANCES

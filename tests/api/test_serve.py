@@ -10,15 +10,15 @@ import pytest
 
 from code_console.core.service import CodeService
 
-from tests.api.conftest import SECRET, running, settings_for, upload_csv
+from tests.api.conftest import SECRET, data, running, settings_for, upload_csv
 from tests.servers import free_port
 
 
-def _serve(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+def _serve(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_CONSOLE_")}
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-m", "code_console", "serve", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "code_console", "serve", "--host", "127.0.0.1", "--port", "0", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -26,10 +26,48 @@ def _serve(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+def one_line(done: subprocess.CompletedProcess, code: str) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"code-console: {code}: "), done.stderr
+    return lines[0]
+
+
 def test_serve_without_a_jwt_key_exits_2_with_a_clear_message():
     done = _serve({})
     assert done.returncode == 2
-    assert "jwt_not_configured" in done.stderr and "CODE_CONSOLE_JWT_SECRET" in done.stderr
+    assert "CODE_CONSOLE_JWT_SECRET" in one_line(done, "jwt_not_configured")
+
+
+def test_serve_with_a_short_secret_exits_2():
+    done = _serve({"CODE_CONSOLE_JWT_SECRET": "short", "CODE_CONSOLE_MONGO_URI": "mongodb://127.0.0.1:1"})
+    assert done.returncode == 2
+    assert "at least 32" in one_line(done, "jwt_secret_too_short")
+
+
+def test_serve_without_mongodb_refuses_unless_told_embedded():
+    done = _serve({"CODE_CONSOLE_JWT_SECRET": SECRET})
+    assert done.returncode == 2
+    assert "--embedded" in one_line(done, "mongo_not_configured")
+    both = _serve({"CODE_CONSOLE_JWT_SECRET": SECRET, "CODE_CONSOLE_MONGO_URI": "mongodb://127.0.0.1:1"}, "--embedded")
+    assert both.returncode == 2
+    one_line(both, "store_ambiguous")
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_serve_with_a_port_out_of_range_is_one_clear_line(port):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_CONSOLE_")}
+    env["CODE_CONSOLE_JWT_SECRET"] = SECRET
+    done = subprocess.run(
+        [sys.executable, "-m", "code_console", "serve", "--embedded", "--port", port], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "65535" in one_line(done, "invalid_port")
+
+
+def test_serve_listens_on_8080_by_default():
+    from code_console.cli import _parser
+
+    assert _parser().parse_args(["serve"]).port == 8080
 
 
 def test_serve_with_mongodb_unreachable_exits_5():
@@ -47,13 +85,15 @@ def test_serve_with_mongodb_unreachable_exits_5():
 @pytest.mark.realserver
 def test_every_route_on_mongodb(mongo_store, clock):
     with running(CodeService(mongo_store, clock=clock), settings_for()) as api:
-        assert api.http.get("/heartbeat").json()["store"].startswith("mongodb://127.0.0.1:")
-        assert upload_csv(api, "MDB", "tm", [f"D{i}" for i in range(30)]).json() == {"count": {"in": 30, "inserted": 30, "updated": 0}}
-        got = api.get("/MDB/reserve", params={"count": 6, "type": "tm"}, headers={"Idempotency-Key": "mdb-1"}).json()
-        assert len(set(got)) == 6
-        retry = api.get("/MDB/reserve", params={"count": 6, "type": "tm"}, headers={"Idempotency-Key": "mdb-1"}).json()
+        assert api.http.get("/heartbeat").json() == {"status": "ok"}
+        assert api.get("/heartbeat").json()["store"].startswith("mongodb://127.0.0.1:")
+        assert data(upload_csv(api, "MDB", "tm", [f"D{i}" for i in range(30)])) == {"count": {"in": 30, "inserted": 30, "updated": 0}}
+        first = api.get("/MDB/reserve", params={"count": 6, "type": "tm"}, headers={"Idempotency-Key": "mdb-1"})
+        got = data(first)
+        assert len(set(got)) == 6 and first.headers["Reservation-Id"] == "mdb-1"
+        retry = data(api.get("/MDB/reserve", params={"count": 6, "type": "tm"}, headers={"Idempotency-Key": "mdb-1"}))
         assert sorted(retry) == sorted(got)
-        assert api.post("/MDB/assign", json={"codes": got[:2]}).json() == {"count": {"in": 2, "updated": 2}}
-        assert api.post("/MDB/release", json={"codes": got}).json() == {"count": {"in": 6, "updated": 4}}
-        assert api.get("/MDB/codes/count", params={"type": "tm"}).json() == {"available": 28, "reserved": 0, "assigned": 2}
-        assert api.get("/MDB/codes/count", params={"type": "tm", "status": "available"}).json() == {"available": 28}
+        assert data(api.post("/MDB/assign", json={"codes": got[:2]})) == {"count": {"in": 2, "updated": 2}, "unchanged": {}}
+        assert data(api.post("/MDB/release", json={"codes": got})) == {"count": {"in": 6, "updated": 4}, "unchanged": {"already_assigned": got[:2]}}
+        assert data(api.get("/MDB/codes/count", params={"type": "tm"})) == {"available": 28, "reserved": 0, "assigned": 2}
+        assert data(api.get("/MDB/codes/count", params={"type": "tm", "status": "available"})) == {"available": 28}

@@ -51,6 +51,9 @@ def test_unreachable_mongodb_is_503_within_the_timeout_then_the_api_recovers():
             slowest = max(slowest, time.monotonic() - began)
             assert response.status_code == 503, name
             assert response.headers["Retry-After"] == "3"
+            if name == "heartbeat":
+                assert response.json() == {"status": "unavailable"}  # anonymous: no URI, no detail
+                continue
             assert _error(response)["code"] == "store_unavailable"
             assert _error(response)["message"].startswith("MongoDB is unreachable")
         assert "retrying with the same key 'api-1' is safe" in _error(requests["reserve"]())["message"]
@@ -59,12 +62,12 @@ def test_unreachable_mongodb_is_503_within_the_timeout_then_the_api_recovers():
         server.start()
         try:
             up = time.monotonic()
-            assert requests["upload"]().json() == {"count": {"in": 3, "inserted": 3, "updated": 0}}
+            assert requests["upload"]().json()["data"] == {"count": {"in": 3, "inserted": 3, "updated": 0}}
             recovery = time.monotonic() - up
             first = requests["reserve"]()
-            assert first.status_code == 200 and len(first.json()) == 2
-            assert requests["reserve"]().json() == sorted(first.json())
-            assert requests["count"]().json() == {"available": 1, "reserved": 2, "assigned": 0}
+            assert first.status_code == 200 and len(first.json()["data"]) == 2
+            assert requests["reserve"]().json()["data"] == sorted(first.json()["data"])
+            assert requests["count"]().json()["data"] == {"available": 1, "reserved": 2, "assigned": 0}
         finally:
             server.kill()
     store.close()
@@ -84,8 +87,8 @@ def test_reserve_whose_write_was_not_confirmed_is_retried_with_its_idempotency_k
         applied = sorted(d["_id"]["code"] for d in store.collection.find({"reserveId": "order-77"}))
         assert len(applied) == 4
         retry = api.get("/IDEM/reserve", params={"count": 4, "type": "tm"}, headers={"Idempotency-Key": "order-77"})
-        assert retry.status_code == 200 and sorted(retry.json()) == applied
-        assert api.get("/IDEM/codes/count", params={"type": "tm"}).json() == {"available": 46, "reserved": 4, "assigned": 0}
+        assert retry.status_code == 200 and sorted(retry.json()["data"]) == applied
+        assert api.get("/IDEM/codes/count", params={"type": "tm"}).json()["data"] == {"available": 46, "reserved": 4, "assigned": 0}
     store.collection.drop()
     store.close()
     report("api.reserve.writeConcernError(Idempotency-Key)", attempted=2, acknowledged=1, failed=1, duplicated=0, lost=0, stranded=0)
@@ -128,15 +131,15 @@ BAD_REQUESTS = [
     ("get", "/BAD/reserve", {"params": {"count": "2", "type": "tm"}, "headers": {"Idempotency-Key": "k" * 129}}, 400, "invalid_key"),
     ("get", "/BAD/reserve", {"params": {"count": "2", "type": "tm"}, "headers": {"Idempotency-Key": "a/b"}}, 400, "invalid_key"),
     # uploads: JSON bodies, keys and CSV bodies
-    ("post", "/BAD/codes", {"json": {}}, 400, "invalid_key"),
-    ("post", "/BAD/codes", {"json": {"fileKey": 42}}, 400, "invalid_key"),
-    ("post", "/BAD/codes", {"json": {"fileKey": ""}}, 400, "invalid_key"),
-    ("post", "/BAD/codes", {"json": {"fileKey": "batch.csv"}}, 400, "invalid_key"),
-    ("post", "/BAD/codes", {"json": {"fileKey": "codes/OTHER/tm/a.csv"}}, 400, "invalid_key"),
+    # (the original answers a file key that does not fit codes/{campaignId}/{type}/{file} with a 404)
+    ("post", "/BAD/codes", {"json": {}}, 404, "invalid_key"),
+    ("post", "/BAD/codes", {"json": {"fileKey": 42}}, 404, "invalid_key"),
+    ("post", "/BAD/codes", {"json": {"fileKey": ""}}, 404, "invalid_key"),
+    ("post", "/BAD/codes", {"json": {"fileKey": "batch.csv"}}, 404, "invalid_key"),
+    ("post", "/BAD/codes", {"json": {"fileKey": "codes/OTHER/tm/a.csv"}}, 404, "invalid_key"),
     ("post", "/BAD/codes", {"json": {"fileKey": "codes/BAD/gold/a.csv"}}, 400, "invalid_type"),
-    ("post", "/BAD/codes", {"json": {"fileKey": "codes/BAD/tm/../../a.csv"}}, 400, "invalid_key"),
-    ("post", "/BAD/codes", {"json": {"fileKey": "codes/BAD/tm/a.csv"}, "params": {"type": "tm"}}, 400, "invalid_type"),
-    ("post", "/BAD/codes", {"json": ["codes/BAD/tm/a.csv"]}, 400, "invalid_key"),
+    ("post", "/BAD/codes", {"json": {"fileKey": "codes/BAD/tm/../../a.csv"}}, 404, "invalid_key"),
+    ("post", "/BAD/codes", {"json": ["codes/BAD/tm/a.csv"]}, 404, "invalid_key"),
     ("post", "/BAD/codes", {"content": b"N1\nN2\n", "headers": {"Content-Type": "text/csv"}}, 400, "invalid_type"),
     ("post", "/BAD/codes", {"content": b"N1\nN2\n", "params": {"type": "gold"}, "headers": {"Content-Type": "text/csv"}}, 400, "invalid_type"),
     ("post", "/BAD/codes", {"content": b"N1\n\xff\xfe\n", "params": {"type": "tm"}, "headers": {"Content-Type": "text/csv"}}, 400, "invalid_utf8"),
@@ -148,10 +151,17 @@ BAD_REQUESTS = [
     ("get", "/BAD/codes/count", {}, 400, "invalid_type"),
     ("get", "/BAD/codes/count", {"params": {"type": "gold"}}, 400, "invalid_type"),
     ("get", "/BAD/codes/count", {"params": {"type": "tm", "status": "lost"}}, 400, "invalid_status"),
+    ("get", "/BAD%0A/codes/count", {"params": {"type": "tm"}}, 400, "invalid_campaign"),
+    ("get", "/BAD/reserve", {"params": {"count": "1" * 4301, "type": "tm"}}, 400, "invalid_count"),
+    ("get", "/BAD/reserve", {"params": {"count": "2 ", "type": "tm"}}, 400, "invalid_count"),
+    ("get", "/BAD/reserve", {"params": {"count": "+2", "type": "tm"}}, 400, "invalid_count"),
+    ("get", "/BAD/reserve", {"params": {"count": "١٠", "type": "tm"}}, 400, "invalid_count"),
+    ("get", "/BAD/reserve", {"params": {"count": "３", "type": "tm"}}, 400, "invalid_count"),
+    ("post", "/BAD/assign", {"content": b"[" * 5000 + b"]" * 5000, "headers": {"Content-Type": "application/json"}}, 400, "invalid_json"),
     # who: no token, a bad token, a token without the supreme claim
     ("get", "/BAD/reserve", {"params": {"count": "2", "type": "tm"}, "headers": {"Authorization": ""}}, 401, "unauthorized"),
     ("get", "/BAD/reserve", {"params": {"count": "2", "type": "tm"}, "headers": {"Authorization": "Bearer not.a.jwt"}}, 401, "unauthorized"),
-    ("post", "/BAD/assign", {"json": {"codes": ["G001"]}, "headers": {"Authorization": f"Bearer {hs256(supreme=False)}"}}, 403, "forbidden"),
+    ("post", "/BAD/assign", {"json": {"codes": ["G001"]}, "headers": {"Authorization": f"Bearer {hs256(isSupreme=False)}"}}, 403, "forbidden"),
 ]
 
 
@@ -176,7 +186,8 @@ def test_api_refuses_bad_input_and_changes_nothing(battery, method, path, kwargs
     response = getattr(api.http, method)(path, headers=headers, **kwargs)
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"error"} and body["error"]["message"] and "Traceback" not in response.text
+    assert set(body) == {"error", "meta"} and body["error"]["message"] and "Traceback" not in response.text
+    assert body["error"]["status"] == status and body["error"]["payload"] and body["error"]["name"]
     if code is not None:
         assert body["error"]["code"] == code, body
     assert snapshot(store.collection) == before
