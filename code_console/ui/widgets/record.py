@@ -1,0 +1,52 @@
+"""The details of one stored code, for the lookup: every field whole in 76 columns.
+
+The reserveId is a dashed UUID (36 characters) or a caller's key (up to 128); it is shown
+whole on a line of its own, wrapped rather than cut when it is longer than the pane.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.markup import escape
+from textual.widgets import Static
+
+from code_console.core.models import CodeRecord
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "–"
+
+
+class RecordDetail(Static):
+    DEFAULT_CSS = """
+    RecordDetail {
+        height: auto;
+        min-height: 4;
+        padding: 0 1;
+        border-top: solid $primary;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.record: CodeRecord | None = None
+        self.note = ""
+
+    def show(self, record: CodeRecord | None, note: str = "") -> None:
+        self.record = record
+        self.note = note
+        self.update(self.text())
+
+    def text(self) -> str:
+        r = self.record
+        if r is None:
+            return "[dim]select a code to see its details[/]"
+        status = f"[b]{r.status.value}[/]" + (f" · [i]{escape(self.note)}[/]" if self.note else "")
+        lines = [
+            f"[b]{escape(r.code)}[/] · {r.code_type.value} · {escape(r.campaign_id)} · {status}",
+            f"saved {when(r.saved)} · reserved {when(r.reserved)}",
+            f"assigned {when(r.assigned)}",
+            f"reserveId {escape(r.reserve_id) if r.reserve_id else '–'}",
+        ]
+        return "\n".join(lines)

@@ -1,0 +1,21 @@
+"""A row-cursor DataTable where Home and End go to the first and last row.
+
+DataTable's own Home and End scroll sideways, which a table with a row cursor and no
+horizontal scroll shows as doing nothing.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+
+class RowTable(DataTable):
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False, tooltip="first row"),
+        Binding("end", "scroll_bottom", "Last row", show=False, tooltip="last row"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        super().__init__(**kwargs)
