@@ -48,6 +48,7 @@ from code_console.ui.screens.lookup import LookupScreen
 from code_console.ui.screens.upload import UploadScreen
 from code_console.ui.threads import DaemonExecutor, run_bounded
 from code_console.ui.typing_guard import TypingGuard, type_into
+from code_console.ui.widgets.tables import RowTable
 
 # Worker groups that talk to the store; their success means the store answers.
 STORE_GROUPS = frozenset({"campaigns", "counts", "action", "lookup", "reservation"})
@@ -56,6 +57,7 @@ POLL_GROUPS = frozenset({"campaigns", "counts"})
 HISTORY = 240
 # App shortcuts that a dialog must not trigger (ctrl+q still quits from anywhere).
 NOT_IN_DIALOGS = frozenset({"lookup", "help", "request_quit", "traffic_pause", "traffic_faster", "traffic_slower"})
+TRAFFIC = Binding.Group("Traffic")
 # Quitting waits this long for the store connection to close, then goes anyway.
 CLOSE_SECONDS = 0.5
 
@@ -68,8 +70,8 @@ def short_label(label: str) -> str:
     """A backend label for a narrow header: `mongodb://u@h:27017/?x` -> `mongodb h:27017`."""
     if "://" in label:
         scheme, _, rest = label.partition("://")
-        host = rest.split("@")[-1].split("/")[0].split("?")[0]
-        return f"{scheme} {host}"
+        hosts = rest.split("@")[-1].split("/")[0].split("?")[0].split(",")
+        return f"{scheme} {hosts[0]}" + (f" +{len(hosts) - 1}" if len(hosts) > 1 else "")
     return label.split(" (")[0]
 
 
@@ -84,9 +86,9 @@ class CodeConsoleApp(App[None]):
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="this list of keys"),
         Binding("q", "request_quit", "Quit", id="app.quit", tooltip="quit; while an upload runs, asks whether to cancel it"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere", tooltip="quit from anywhere, a dialog too"),
-        Binding("t", "traffic_pause", "Traffic", show=False, id="app.traffic", tooltip="demo: pause or resume the simulated traffic"),
-        Binding("plus,equals_sign", "traffic_faster", "Faster", show=False, id="app.faster", tooltip="demo: more traffic"),
-        Binding("minus", "traffic_slower", "Slower", show=False, id="app.slower", tooltip="demo: less traffic"),
+        Binding("t", "traffic_pause", "Traffic", show=False, id="app.traffic", group=TRAFFIC, tooltip="demo: pause the simulated traffic, faster, slower"),
+        Binding("plus,equals_sign", "traffic_faster", "Faster", show=False, id="app.faster", group=TRAFFIC),
+        Binding("minus", "traffic_slower", "Slower", show=False, id="app.slower", group=TRAFFIC),
     ]
 
     def __init__(
@@ -330,7 +332,7 @@ def help_rows() -> list[KeyRow]:
     return key_rows(
         [
             ("everywhere", [CodeConsoleApp]),
-            ("campaigns", [BrowserScreen]),
+            ("campaigns", [BrowserScreen, RowTable]),
             ("campaign", [CampaignScreen]),
             ("upload", [UploadScreen]),
             ("lookup", [LookupScreen]),

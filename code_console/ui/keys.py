@@ -37,20 +37,27 @@ def own_bindings(cls: type) -> list[Binding]:
 
 
 def key_rows(sections: list[tuple[str, list[type]]]) -> list[KeyRow]:
-    """One row per documented binding, grouped under the section that owns it."""
+    """One row per documented binding, under the section that owns it.
+
+    Bindings of one Binding.Group make one row: their keys together, the first one's tooltip
+    (which says what each does, in order).
+    """
     rows: list[KeyRow] = []
     for where, classes in sections:
         first = True
-        seen: set[tuple[str, str]] = set()
         for cls in classes:
-            for binding in own_bindings(cls):
+            bindings = own_bindings(cls)
+            index = 0
+            while index < len(bindings):
+                binding = bindings[index]
+                members = [binding]
+                while binding.group is not None and index + len(members) < len(bindings) and bindings[index + len(members)].group is binding.group:
+                    members.append(bindings[index + len(members)])
+                index += len(members)
                 if not binding.tooltip:
                     continue
-                row = (key_label(binding.key), binding.tooltip)
-                if row in seen:
-                    continue
-                seen.add(row)
-                rows.append(KeyRow(where if first else "", *row))
+                keys = " ".join(dict.fromkeys(key_label(m.key) for m in members))
+                rows.append(KeyRow(where if first else "", keys, binding.tooltip))
                 first = False
     return rows
 

@@ -51,6 +51,7 @@ class FlakyStore:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.down = False
+        self.slow = False  # reached but busy: the error says so (StoreUnavailable.slow)
         self.label = inner.label
 
     def __getattr__(self, name):
@@ -59,6 +60,8 @@ class FlakyStore:
             return attr
 
         def call(*args, **kwargs):
+            if self.slow:
+                raise StoreUnavailable(None, "MongoDB did not answer within 5 s (test: busy)", slow=True)
             if self.down:
                 raise StoreUnavailable(None, "MongoDB is unreachable or did not answer in time (test outage)")
             return attr(*args, **kwargs)

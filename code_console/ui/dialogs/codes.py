@@ -36,8 +36,8 @@ def split_codes(text: str) -> list[str]:
 
 class CodesDialog(ConsoleDialog[CodesUpdated | None]):
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Continue", id="codes.submit", tooltip="assign or release: continue to the confirmation"),
-        Binding("escape", "cancel", "Cancel", id="codes.cancel", tooltip="close the form (nothing changes)"),
+        Binding("ctrl+s", "submit", "Continue", id="codes.submit", tooltip="continue (assign, release), or save the codes shown"),
+        Binding("escape", "cancel", "Cancel", id="codes.cancel"),
     ]
 
     def __init__(self, action: str, campaign: str) -> None:

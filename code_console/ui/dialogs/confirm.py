@@ -10,10 +10,13 @@ from textual.widgets import Button, Static
 from code_console.ui.dialogs.base import ConsoleDialog
 
 
+ANSWER = Binding.Group("Confirm, cancel")
+
+
 class ConfirmScreen(ConsoleDialog[bool]):
     BINDINGS = [
-        Binding("y", "confirm", "Confirm", id="confirm.ok", tooltip="confirm the change the dialog describes"),
-        Binding("n,escape", "cancel", "Cancel", id="confirm.cancel", tooltip="cancel: nothing changes, the form stays open"),
+        Binding("y", "confirm", "Confirm", id="confirm.ok", group=ANSWER, tooltip="confirm, cancel (every change is confirmed; cancel keeps the form)"),
+        Binding("n,escape", "cancel", "Cancel", id="confirm.cancel", group=ANSWER),
     ]
 
     def __init__(self, title: str, body: str, confirm_label: str = "Confirm", *, danger: bool = False, cancel_label: str = "Cancel") -> None:

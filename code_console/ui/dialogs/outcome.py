@@ -19,7 +19,7 @@ from code_console.ui.widgets.inputs import CodesArea
 
 class OutcomeScreen(SavingDialog):
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save to file", id="outcome.save", tooltip="unchanged codes: save them as code,reason lines"),
+        Binding("ctrl+s", "save", "Save to file", id="outcome.save"),
         Binding("escape", "close", "Close", id="outcome.close"),
     ]
 

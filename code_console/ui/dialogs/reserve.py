@@ -52,7 +52,7 @@ def parse_count(raw: str, maximum: int) -> tuple[int | None, str]:
 
 class ReserveDialog(ConsoleDialog[ReserveOutcome | None]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="reserve.cancel", tooltip="close the form (nothing reserved)"),
+        Binding("escape", "cancel", "Cancel", id="reserve.cancel", tooltip="close a form or a list (nothing changes)"),
     ]
 
     def __init__(self, campaign: str, code_type: CodeType = CodeType.TM, maximum: int = 10_000) -> None:

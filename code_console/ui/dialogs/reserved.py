@@ -20,9 +20,9 @@ class ReservedScreen(SavingDialog):
     """Dismisses with the path the codes were saved to, or None."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save to file", id="reserved.save", tooltip="reserved codes: save them to the file named"),
-        Binding("c", "copy_reserve_id", "Copy reserveId", id="reserved.copy", tooltip="reserved codes: copy the reserveId"),
-        Binding("escape", "close", "Close", id="reserved.close", tooltip="close"),
+        Binding("ctrl+s", "save", "Save to file", id="reserved.save"),
+        Binding("c", "copy_reserve_id", "Copy reserveId", id="reserved.copy", tooltip="copy the reserveId of the codes just reserved"),
+        Binding("escape", "close", "Close", id="reserved.close"),
     ]
 
     def __init__(self, outcome: ReserveOutcome, default_path: Path) -> None:

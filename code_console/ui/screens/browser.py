@@ -25,6 +25,8 @@ from code_console.ui.widgets.status import StatusLine
 from code_console.ui.widgets.tables import RowTable
 
 ME = LOCAL_OPERATOR
+SORT = Binding.Group("Sort")
+REFRESH = Binding.Group("Refresh")
 
 # (label, value of a summary, the type whose stock the column shows); the value is the sort key.
 COLUMNS: list[tuple[str, object, CodeType | None]] = [
@@ -49,12 +51,12 @@ class BrowserScreen(PollingScreen):
     POLL_GROUPS = frozenset({"campaigns"})
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="browser.filter", tooltip="filter campaigns as you type (enter or escape to leave)"),
-        Binding("s", "sort_next", "Sort", id="browser.sort", tooltip="sort by the next column (or click a header)"),
-        Binding("S", "sort_reverse", "Reverse", show=False, id="browser.reverse", tooltip="reverse the order"),
+        Binding("s", "sort_next", "Sort", id="browser.sort", group=SORT, tooltip="sort by the next column, reverse the order (or click a header)"),
+        Binding("S", "sort_reverse", "Reverse", show=False, id="browser.reverse", group=SORT),
         Binding("enter", "open_selected", "Open", show=False, id="browser.open", tooltip="open the selected campaign"),
-        Binding("r", "refresh", "Refresh", show=False, id="browser.refresh", tooltip="refresh the counts now"),
-        Binding("p", "pause", "Pause", show=False, id="browser.pause", tooltip="pause or resume the timed refresh"),
-        Binding("p", "resume", "Resume", show=False, id="browser.resume"),
+        Binding("r", "refresh", "Refresh", show=False, id="browser.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
+        Binding("p", "pause", "Pause", show=False, id="browser.pause", group=REFRESH),
+        Binding("p", "resume", "Resume", show=False, id="browser.resume", group=REFRESH),
         Binding("u", "upload", "Upload", id="browser.upload", tooltip="upload wizard, for the selected campaign"),
         Binding("l", "app.lookup", "Lookup", id="browser.lookup"),
         Binding("t", "app.traffic_pause", "Traffic", id="browser.traffic"),

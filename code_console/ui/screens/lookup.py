@@ -36,6 +36,7 @@ from code_console.ui.widgets.tables import RowTable
 
 ME = LOCAL_OPERATOR
 RELEASED = "released"
+RELEASE = Binding.Group("Release, all")
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ class View:
 class LookupScreen(ConsoleScreen):
     COLUMNS = ("code", "status", "type", "campaign")
     BINDINGS = [
-        Binding("escape", "back", "Back", id="lookup.back", tooltip="back"),
+        Binding("escape", "back", "Back", id="lookup.back"),
         Binding("slash", "search_box", "Search", show=False, id="lookup.search", tooltip="type a code, or a reserveId with its campaign"),
         Binding("enter", "open_reservation", "Reservation", show=False, id="lookup.reservation", tooltip="list the selected code's whole reservation"),
-        Binding("x", "release_code", "Release", id="lookup.release", tooltip="release the selected code"),
-        Binding("X", "release_reservation", "Release all", id="lookup.release_reservation", tooltip="release every code of its reservation"),
+        Binding("x", "release_code", "Release", id="lookup.release", group=RELEASE, tooltip="release the selected code, release every code of its reservation"),
+        Binding("X", "release_reservation", "Release all", id="lookup.release_reservation", group=RELEASE),
         Binding("c", "copy_reserve_id", "Copy id", id="lookup.copy", tooltip="copy the selected code's reserveId"),
     ]
 
@@ -180,8 +181,7 @@ class LookupScreen(ConsoleScreen):
     @on(DataTable.RowHighlighted, "#lookup-results")
     def show_detail(self) -> None:
         record = self.selected()
-        note = "released here: it no longer carries the reserveId" if record is not None and record.code in self.left else ""
-        self.query_one(RecordDetail).show(record, note)
+        self.query_one(RecordDetail).show(record, released=record is not None and record.code in self.left)
 
     @on(DataTable.RowSelected, "#lookup-results")
     def row_selected(self) -> None:

@@ -79,10 +79,11 @@ class AvailabilityChart(Widget):
         n = len(samples)
         over = "the last refresh" if n == 1 else f"the last {n} refreshes"
         if self.scale_top == 0:
-            return [Part(f"{self.noun} over {over}: none", 2, short="none available")]
+            return [Part(f"{self.noun} over {over}: none", 2, short=f"{self.noun}: none")]
+        # What the chart shows outlasts its scale on a narrow panel: the bars start at 0 anyway.
         return [
-            Part(f"{self.noun} over {over}", 1, short=f"available, {n} refresh{'es' if n != 1 else ''}"),
-            Part(f"scale 0 to {self.scale_top:,}", 2, short=f"0 to {short_number(self.scale_top)}"),
+            Part(f"{self.noun} over {over}", 2, short=f"available, {n} refresh{'es' if n != 1 else ''}"),
+            Part(f"scale 0 to {self.scale_top:,}", 1, short=f"0 to {short_number(self.scale_top)}"),
         ]
 
     @property

@@ -9,9 +9,17 @@ from code_console.core.models import CodeType
 
 
 class FormInput(Input):
-    """An Input where ctrl+a selects all, as in every other text field the user knows."""
+    """An Input where ctrl+a selects all, as in every other text field the user knows.
+
+    Focus coming back does not select the text: a user who goes on typing where they were
+    must not replace what they typed (Textual's Input selects all on focus by default).
+    """
 
     BINDINGS = [Binding("ctrl+a", "select_all", "Select all", show=False)]
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
 
 
 class CodesArea(TextArea):

@@ -31,22 +31,28 @@ class RecordDetail(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.record: CodeRecord | None = None
-        self.note = ""
+        self.released = False
 
-    def show(self, record: CodeRecord | None, note: str = "") -> None:
+    def show(self, record: CodeRecord | None, released: bool = False) -> None:
+        """`released`: the code was released here; `record` is how it was before."""
         self.record = record
-        self.note = note
+        self.released = released
         self.update(self.text())
 
     def text(self) -> str:
         r = self.record
         if r is None:
             return "[dim]select a code to see its details[/]"
-        status = f"[b]{r.status.value}[/]" + (f" · [i]{escape(self.note)}[/]" if self.note else "")
+        if self.released:
+            status, reserved = "[b]released here[/]", "–"
+            reserve_id = f"– (released from {escape(r.reserve_id or '')})"
+        else:
+            status, reserved = f"[b]{r.status.value}[/]", when(r.reserved)
+            reserve_id = escape(r.reserve_id) if r.reserve_id else "–"
         lines = [
             f"[b]{escape(r.code)}[/] · {r.code_type.value} · {escape(r.campaign_id)} · {status}",
-            f"saved {when(r.saved)} · reserved {when(r.reserved)}",
+            f"saved {when(r.saved)} · reserved {reserved}",
             f"assigned {when(r.assigned)}",
-            f"reserveId {escape(r.reserve_id) if r.reserve_id else '–'}",
+            f"reserveId {reserve_id}",
         ]
         return "\n".join(lines)

@@ -10,10 +10,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 
+ENDS = Binding.Group("First, last")
+
+
 class RowTable(DataTable):
     BINDINGS = [
-        Binding("home", "scroll_top", "First row", show=False, tooltip="first row"),
-        Binding("end", "scroll_bottom", "Last row", show=False, tooltip="last row"),
+        Binding("home", "scroll_top", "First row", show=False, group=ENDS, tooltip="first row, last row"),
+        Binding("end", "scroll_bottom", "Last row", show=False, group=ENDS),
     ]
 
     def __init__(self, **kwargs) -> None:
