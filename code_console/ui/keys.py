@@ -40,7 +40,8 @@ def key_rows(sections: list[tuple[str, list[type]]]) -> list[KeyRow]:
     """One row per documented binding, under the section that owns it.
 
     Bindings of one Binding.Group make one row: their keys together, the first one's tooltip
-    (which says what each does, in order).
+    (which says what each does, in order). Groups are used for keys the footer does not show:
+    Textual's compact footer runs a group into the next key.
     """
     rows: list[KeyRow] = []
     for where, classes in sections:

@@ -30,7 +30,6 @@ from code_console.ui.widgets.status import StatusLine
 
 ME = LOCAL_OPERATOR
 REFRESH = Binding.Group("Refresh")
-UPDATE = Binding.Group("Assign, release")
 HINT = "v reserve · a assign · x release · u upload · r refresh · l look up a code"
 
 
@@ -39,8 +38,8 @@ class CampaignScreen(PollingScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="campaign.back", tooltip="back to the campaigns (everywhere: back, close)"),
         Binding("v", "reserve", "Reserve", id="campaign.reserve", tooltip="reserve N codes of a type (shown, can be saved)"),
-        Binding("a", "assign", "Assign", id="campaign.assign", group=UPDATE, tooltip="assign, release codes (pasted or read from a file)"),
-        Binding("x", "release", "Release", id="campaign.release", group=UPDATE),
+        Binding("a", "assign", "Assign", id="campaign.assign", tooltip="assign codes, pasted or read from a file"),
+        Binding("x", "release", "Release", id="campaign.release", tooltip="release codes, pasted or read from a file"),
         Binding("u", "upload", "Upload", id="campaign.upload", tooltip="upload wizard for this campaign"),
         Binding("r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
         Binding("p", "pause", "Pause", show=False, id="campaign.pause", group=REFRESH),

@@ -36,7 +36,6 @@ from code_console.ui.widgets.tables import RowTable
 
 ME = LOCAL_OPERATOR
 RELEASED = "released"
-RELEASE = Binding.Group("Release, all")
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,8 @@ class LookupScreen(ConsoleScreen):
         Binding("escape", "back", "Back", id="lookup.back"),
         Binding("slash", "search_box", "Search", show=False, id="lookup.search", tooltip="type a code, or a reserveId with its campaign"),
         Binding("enter", "open_reservation", "Reservation", show=False, id="lookup.reservation", tooltip="list the selected code's whole reservation"),
-        Binding("x", "release_code", "Release", id="lookup.release", group=RELEASE, tooltip="release the selected code, release every code of its reservation"),
-        Binding("X", "release_reservation", "Release all", id="lookup.release_reservation", group=RELEASE),
+        Binding("x", "release_code", "Release", id="lookup.release", tooltip="release the selected code"),
+        Binding("X", "release_reservation", "Release all", id="lookup.release_reservation", tooltip="release every code of its reservation"),
         Binding("c", "copy_reserve_id", "Copy id", id="lookup.copy", tooltip="copy the selected code's reserveId"),
     ]
 

@@ -118,6 +118,7 @@ class UploadScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape", "escape", "Back", id="upload.escape", tooltip="back a step; while uploading, cancel (no new batch starts)"),
         Binding("ctrl+u", "start", "Upload", id="upload.start", tooltip="upload the checked file (asks first)"),
+        Binding("enter", "done", "Done", show=False, id="upload.done"),
     ]
 
     def __init__(self, campaign: str | None = None) -> None:
@@ -303,6 +304,8 @@ class UploadScreen(ConsoleScreen):
         self.query_one("#progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#done", Button).disabled = True
         self.query_one(ContentSwitcher).current = "step-run"
+        # Nothing to type on this step: a key must not land on a button of the hidden check step.
+        self.set_focus(None)
         self.upload(plan, self.cancel_event)
 
     # -- step 3: run ------------------------------------------------------------------------
@@ -389,7 +392,12 @@ class UploadScreen(ConsoleScreen):
 
     @on(Button.Pressed, "#done")
     def done_pressed(self) -> None:
-        self.app.pop_screen()
+        self.action_done()
+
+    def action_done(self) -> None:
+        """Enter, once the upload has ended, even before the Done button took the focus."""
+        if self.step() == "step-run" and not self.running and not self.query_one("#done", Button).disabled:
+            self.app.pop_screen()
 
     def cancel_upload(self) -> bool:
         """Set the cancel event: the core starts no batch after it. True if an upload was running."""

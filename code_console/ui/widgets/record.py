@@ -14,6 +14,9 @@ from textual.widgets import Static
 from code_console.core.models import CodeRecord
 
 
+NOTHING_SELECTED = "[dim]the code you select is shown here, every field whole[/]"
+
+
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "–"
 
@@ -29,7 +32,7 @@ class RecordDetail(Static):
     """
 
     def __init__(self, **kwargs) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(NOTHING_SELECTED, **kwargs)
         self.record: CodeRecord | None = None
         self.released = False
 
@@ -42,7 +45,7 @@ class RecordDetail(Static):
     def text(self) -> str:
         r = self.record
         if r is None:
-            return "[dim]select a code to see its details[/]"
+            return NOTHING_SELECTED
         if self.released:
             status, reserved = "[b]released here[/]", "–"
             reserve_id = f"– (released from {escape(r.reserve_id or '')})"
