@@ -79,6 +79,7 @@ async def start_upload(pilot, store) -> None:
     await settle(pilot)
     await pilot.press("ctrl+u", "y")
     assert await asyncio.to_thread(store.held.wait, 10)  # batch 2 of 5 is being written
+    assert app.focused is None  # no field of a hidden step takes the keys typed now
 
 
 async def exited(app) -> float:

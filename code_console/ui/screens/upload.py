@@ -115,6 +115,9 @@ def local_file_problem(path: str) -> CodeConsoleError | None:
 
 class UploadScreen(ConsoleScreen):
     FORM_GROUPS = frozenset({"keys", "preview", "upload"})
+    # Textual's auto focus would pick a field of a hidden step (keys typed during the upload
+    # went into the hidden campaign field); each step says where the focus goes.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("escape", "escape", "Back", id="upload.escape", tooltip="back a step; while uploading, cancel (no new batch starts)"),
         Binding("ctrl+u", "start", "Upload", id="upload.start", tooltip="upload the checked file (asks first)"),
