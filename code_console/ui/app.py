@@ -122,6 +122,7 @@ class CodeConsoleApp(App[None]):
         self.store_detail = ""
         self.history: dict[tuple[str, CodeType], deque[int]] = {}
         self.typing_guard = TypingGuard()
+        self.exit_notes: list[str] = []  # printed on the terminal once the app has left it
         self._prepare = prepare
         self._prepared = False
 
@@ -391,6 +392,8 @@ def run_console(demo: bool = False) -> int:
     except KeyboardInterrupt:
         closed = False
     code = app.return_code or 0
+    for note in app.exit_notes:
+        print(note)
     if not closed:
         # The store did not let go in time: pymongo's exit handlers would wait for its
         # threads too (a second each). Leave now; the terminal is already restored.

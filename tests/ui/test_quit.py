@@ -107,6 +107,11 @@ async def test_quit_during_an_upload_asks_then_leaves_at_once_and_starts_no_batc
         # The worker is still blocked inside batch 2: the app did not wait for it.
         assert store.writer.is_alive() and not store.gate.is_set()
     assert took < QUIT_BOUND
+    assert app.exit_notes == [
+        "code-console: quit during the upload of codes/SPRING-TOUR/external/batch2.csv into SPRING-TOUR: "
+        "100 of 500 codes were written when you answered; the batch being written then (up to 100 codes) "
+        "may still land, and no batch started after. Re-running the upload completes it safely."
+    ]
     store.gate.set()  # the store answers batch 2 (sent before the answer) ...
     store.writer.join(10)
     assert not store.writer.is_alive()

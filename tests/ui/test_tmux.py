@@ -5,55 +5,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
-WIDTH, HEIGHT = 80, 24
+from tests.terminal import HEIGHT, WIDTH, Terminal
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 HEADER = re.compile(r"^ code-console · DEMO · (traffic \d+/s|traffic paused) · embedded \(in-process, not persisted\)\s*$")
 FOOTER = re.compile(r"^(?P<keys>\S.*\S) +▏\^p palette\s*$")
-
-
-class Terminal:
-    """A tmux session running one command; keys in, screen text out."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.name = f"cc-{uuid.uuid4().hex[:8]}"
-        line = " ".join(command) + f"; tmux wait-for -S {self.name}-done"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(WIDTH), "-y", str(HEIGHT), line], check=True)
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
-
-    def screen(self) -> list[str]:
-        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True, capture_output=True, text=True).stdout
-        return (out.split("\n") + [""] * HEIGHT)[:HEIGHT]
-
-    def wait_for(self, *texts: str, timeout: float = 30) -> list[str]:
-        """Poll the screen until every text shows (nothing announces a redraw to a test outside)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            rows = self.screen()
-            # The footer is drawn last: a screen is complete when it shows.
-            if "^p palette" in rows[-1] and all(any(text in row for row in rows) for text in texts):
-                return rows
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{texts!r} never showed; the screen was:\n" + "\n".join(rows))
-            time.sleep(0.1)
-
-    def wait_exit(self, timeout: float) -> None:
-        subprocess.run(["tmux", "wait-for", f"{self.name}-done"], check=True, timeout=timeout)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
 def fits(rows: list[str], *status: tuple[int, str]) -> None:

@@ -132,7 +132,11 @@ class UploadScreen(ConsoleScreen):
         self.cancel_event: threading.Event | None = None
         self.started_at: float | None = None
         self.running = False
-        self.last_progress: UploadProgress | None = None
+        self.last_progress: UploadProgress | None = None  # the last report drawn
+        # The last report as the worker made it (set from its thread): exact at any moment,
+        # where the drawn one may lag behind by the messages not yet handled.
+        self.acknowledged: UploadProgress | None = None
+        self.plan_running: UploadPlan | None = None
         self.source_field: Widget | None = None  # where the user chose the source: focus returns there
 
     def compose(self) -> ComposeResult:
@@ -298,6 +302,8 @@ class UploadScreen(ConsoleScreen):
         if not confirmed:
             return
         self.running = True
+        self.plan_running = plan
+        self.acknowledged = None
         self.cancel_event = threading.Event()
         self.started_at = None
         self.last_progress = None
@@ -316,6 +322,7 @@ class UploadScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="upload")
     def upload(self, plan: UploadPlan, cancel: threading.Event) -> None:
         def progress(p: UploadProgress) -> None:
+            self.acknowledged = p
             self.post_message(UploadProgressed(p))
 
         try:
@@ -410,7 +417,21 @@ class UploadScreen(ConsoleScreen):
         return False
 
     def stop_work(self) -> None:
-        self.cancel_upload()
+        if self.cancel_upload():
+            self.console.exit_notes.append(self.quit_note())
+
+    def quit_note(self) -> str:
+        """Said on the terminal after quitting mid-upload: what was written when the user answered."""
+        p, plan = self.acknowledged, self.plan_running
+        source = f" of {plan.source} into {plan.campaign}" if plan else ""
+        if p is None or p.phase != "writing":
+            return f"code-console: quit during the upload{source}: nothing was written (the file was still being checked)."
+        batch = -(-(p.total_codes or 0) // p.batches) if p.batches else 0
+        return (
+            f"code-console: quit during the upload{source}: {p.codes:,} of {plural(p.total_codes or 0, 'code')} "
+            f"were written when you answered; the batch being written then (up to {batch:,} codes) may still land, "
+            "and no batch started after. Re-running the upload completes it safely."
+        )
 
     def progress_text(self) -> str:
         p = self.last_progress
