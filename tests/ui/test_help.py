@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.binding import Binding
 from textual.screen import Screen
 
 from code_console.ui.app import CodeConsoleApp, help_rows
-from code_console.ui.dialogs.help import HelpScreen
+from code_console.ui.dialogs.help import HelpScreen, help_table
 from code_console.ui.keys import KeyRow, key_rows, markdown_table
 from code_console.ui.screens.browser import BrowserScreen
 
-from tests.ui.conftest import make_app, settle, text
+from tests.ui.conftest import make_app, settle
 
 pytestmark = pytest.mark.anyio
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -56,9 +58,15 @@ async def test_the_help_screen_shows_the_rows(service):
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        lines = text(app, "#help-keys").splitlines()
-        assert len(lines) == len(help_rows())
-        assert lines[0] == "everywhere  ctrl+p   command palette: every action, searchable"
-        assert "campaign    esc      back to the campaigns (everywhere: back, close)" in lines
+        keys = app.screen.query_one("#help-keys")
+        drawn = Console(width=keys.content_region.width, file=io.StringIO(), color_system=None)
+        drawn.print(help_table(help_rows()))
+        lines = [line.rstrip() for line in drawn.file.getvalue().splitlines()]
+        assert lines[0] == "everywhere  ctrl+p    command palette: every action, searchable"
+        # A long description wraps in its own column, under itself; every row is there.
+        assert all(line[:22].strip() == "" or line[10:12] == "  " for line in lines)
+        assert [line[22:].split()[0] for line in lines if line[12:22].strip()] == [r.does.split()[0] for r in help_rows()]
+        assert any(not line[:22].strip() for line in lines)  # at 80 columns some do wrap
+        assert "campaign    esc       back to the campaigns (everywhere: back, close)" in lines
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)

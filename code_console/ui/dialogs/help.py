@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,11 +12,15 @@ from code_console.ui.dialogs.base import ConsoleDialog
 from code_console.ui.keys import KeyRow
 
 
-def help_text(rows: list[KeyRow]) -> str:
-    lines = []
+def help_table(rows: list[KeyRow]) -> Table:
+    """Three columns; a long description wraps within its own column."""
+    table = Table(show_header=False, box=None, padding=(0, 1, 0, 0), expand=True)
+    table.add_column("where", style="bold", no_wrap=True)
+    table.add_column("keys", style="reverse", no_wrap=True)
+    table.add_column("does", ratio=1)
     for row in rows:
-        lines.append(f"[b]{escape(row.where):<11}[/][reverse] {escape(row.keys):<7} [/] {escape(row.does)}")
-    return "\n".join(lines)
+        table.add_row(row.where, f" {row.keys} ", row.does)
+    return table
 
 
 class HelpScreen(ConsoleDialog[None]):
@@ -28,8 +32,8 @@ class HelpScreen(ConsoleDialog[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
-            yield Static("Keys (escape closes; every action is also in the command palette, ctrl+p)", classes="dialog-title")
-            yield Static(help_text(self.rows), id="help-keys")
+            yield Static("Keys · escape closes · ctrl+p finds every action", classes="dialog-title")
+            yield Static(help_table(self.rows), id="help-keys")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -176,6 +176,11 @@ class UploadScreen(ConsoleScreen):
                     yield Button("Done", id="done", variant="primary", disabled=True)
         yield Footer(compact=True)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return True if self.checked is not None and not self.running else None  # None: shown dimmed
+        return True
+
     def bucket_label(self) -> str:
         return self.console.backends.objects or "no bucket configured"
 
@@ -235,6 +240,7 @@ class UploadScreen(ConsoleScreen):
     def check(self, plan: UploadPlan) -> None:
         self.plan = plan
         self.checked = None
+        self.refresh_bindings()
         self.source_hint(f"checking {escape(plan.source)}…")
         self.preview(plan)
 
@@ -262,6 +268,7 @@ class UploadScreen(ConsoleScreen):
         start = self.query_one("#start", Button)
         start.disabled = not report.ok or report.codes == 0
         self.checked = plan if not start.disabled else None
+        self.refresh_bindings()
         self.query_one(ContentSwitcher).current = "step-check"
         self.console.move_focus(start if not start.disabled else self.query_one("#back", Button))
 
