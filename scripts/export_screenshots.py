@@ -2,17 +2,23 @@
 
 They come from the real app on the demo's data: the demo's sample bucket and seeding, the
 simulated verification service run for a fixed number of ticks (not on a timer), a fixed
-clock and fixed terminal sizes, so the pictures are the same on every run.
+clock, fixed reservation keys, steady cursors and fixed terminal sizes, so the pictures are
+the same on every run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import sys
 import tempfile
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+
+from textual.reactive import reactive
+from textual.widgets import Input, TextArea
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +44,19 @@ def demo_service(bucket_dir: str) -> tuple[CodeService, VerificationTraffic]:
     return service, VerificationTraffic(service, pools, rate=200, seed=1)
 
 
+def steady_cursors() -> None:
+    """Cursors that do not blink (a blinking one is on or off depending on the moment)."""
+    for cls in (Input, TextArea):
+        steady = reactive(False, init=False)
+        steady.__set_name__(cls, "cursor_blink")
+        setattr(cls, "cursor_blink", steady)
+
+
+def numbered_keys():
+    counter = itertools.count(0x42)
+    return lambda: str(uuid.UUID(int=next(counter), version=4))
+
+
 async def settle(pilot) -> None:
     for _ in range(10):
         await pilot.app.workers.wait_for_complete()
@@ -50,7 +69,15 @@ async def shoot(size: tuple[int, int]) -> list[str]:
     saved: list[str] = []
     with tempfile.TemporaryDirectory() as bucket:
         service, traffic = demo_service(bucket)
-        app = CodeConsoleApp(service, refresh_seconds=None, demo=True, traffic=None, steady_cursor=True, save_dir=Path("/home/support"))
+        app = CodeConsoleApp(
+            service,
+            refresh_seconds=None,
+            demo=True,
+            traffic=None,
+            save_dir=Path("/home/support/.local/share/code-console/codes"),
+            wall_clock=lambda: NOW,
+            new_reservation_key=numbered_keys(),
+        )
         app.traffic = None
         suffix = f"{size[0]}x{size[1]}"
 
@@ -63,7 +90,7 @@ async def shoot(size: tuple[int, int]) -> list[str]:
             for _ in range(3):
                 traffic.tick()
             # The VIP presale sells out fast: below its low-stock threshold.
-            service.assign(ME, "VIP-PRESALE", service.reserve(ME, "VIP-PRESALE", CodeType.TM, 260))
+            service.assign(ME, "VIP-PRESALE", service.reserve(ME, "VIP-PRESALE", CodeType.TM, 260).codes)
             await pilot.press("r")
             await settle(pilot)
             save("browser")
@@ -72,15 +99,16 @@ async def shoot(size: tuple[int, int]) -> list[str]:
             await settle(pilot)
             for _ in range(12):
                 traffic.tick()
-                service.assign(ME, "SPRING-TOUR", service.reserve(ME, "SPRING-TOUR", CodeType.TM, 40))
+                service.assign(ME, "SPRING-TOUR", service.reserve(ME, "SPRING-TOUR", CodeType.TM, 40).codes)
                 await pilot.press("r")
                 await settle(pilot)
             save("campaign")
 
-            await pilot.press("v", "enter", "y")
+            await pilot.press("v", "2", "5", "enter", "y")
             await settle(pilot)
             save("reserved")
             await pilot.press("escape")
+            await settle(pilot)
 
             await pilot.press("u")
             await settle(pilot)
@@ -106,8 +134,11 @@ async def shoot(size: tuple[int, int]) -> list[str]:
             save("low-stock")
             await pilot.press("escape")
 
-            code = service.reserve(ME, "SPRING-TOUR", CodeType.EXTERNAL, 3, key="verify-batch-0042")[0]
-            await pilot.press("l", *code, "enter")
+            codes = service.reserve(ME, "SPRING-TOUR", CodeType.EXTERNAL, 3, key="5f0c2a4e-9b1d-4c7e-8a3f-6d2e1b0c9a87").codes
+            service.assign(ME, "SPRING-TOUR", codes[:1])
+            await pilot.press("l", *codes[0], "enter")
+            await settle(pilot)
+            await pilot.press("enter")  # the code's whole reservation, with every field of the selected code
             await settle(pilot)
             save("lookup")
             await pilot.press("escape")
@@ -120,6 +151,7 @@ async def shoot(size: tuple[int, int]) -> list[str]:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
+    steady_cursors()
     for size in ((80, 24), (120, 36)):
         for name in asyncio.run(shoot(size)):
             print(f"screenshots/{name}")
