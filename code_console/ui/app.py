@@ -189,6 +189,8 @@ class CodeConsoleApp(App[None]):
                 return
         elif isinstance(event, events.Key) and not event.is_forwarded:
             self.typing_guard.redirect(event, self.focused, self.screen)
+        elif isinstance(event, events.MouseDown):
+            self.typing_guard.reset()
         await super().on_event(event)
 
     def move_focus(self, widget) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from code_console.core.csvcodes import FileReport
 from code_console.core.models import (
     CampaignSummary,
     CodeRecord,
@@ -17,8 +17,13 @@ from code_console.core.models import (
     UploadProgress,
     UploadResult,
 )
-from code_console.core.objects import ObjectInfo
 from code_console.ui.policy import StoreState
+
+if TYPE_CHECKING:
+    # What the façade returns, named for the type checker only: the console reaches no module
+    # of the core but its façade and its models.
+    from code_console.core.csvcodes import FileReport
+    from code_console.core.objects import ObjectInfo
 
 
 @dataclass

@@ -39,6 +39,10 @@ class TypingGuard:
             return None
         return field
 
+    def reset(self) -> None:
+        """The user moved on deliberately (a mouse press): letters are shortcuts again."""
+        self._typed_at = None
+
     def redirect(self, event: events.Key, focused: Widget | None, screen: Widget) -> Widget | None:
         """Note a key; return the field a stray printable key belongs to, or None to let it through."""
         if isinstance(focused, TEXT_FIELDS):

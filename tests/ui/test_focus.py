@@ -80,6 +80,16 @@ async def test_after_typing_ends_the_shortcuts_work_again(service):
         assert isinstance(app.screen, LookupScreen)
 
 
+async def test_a_click_ends_typing_so_the_next_key_is_a_shortcut(service):
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"SPR")
+        await pilot.click("#campaigns")
+        await pilot.press("l")
+        assert isinstance(app.screen, LookupScreen)
+
+
 async def test_enter_ends_typing_so_the_next_key_is_a_shortcut(service):
     codes = service.reserve(service_principal(), "SPRING-TOUR", "tm", 2).codes
     app = make_app(service)

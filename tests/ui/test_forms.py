@@ -73,6 +73,15 @@ async def test_the_reserve_form_refuses_bad_counts_before_any_confirmation(servi
     assert service.counts(ME, "SPRING-TOUR", "tm") == StatusCounts(2000, 0, 0)
 
 
+async def test_text_that_looks_like_markup_is_shown_as_typed(service):
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_reserve(pilot)
+        await pilot.press(*"[b]5")
+        await pilot.pause()
+        assert text(app, "#reserve-error") == "enter a whole number from 1 to 10,000 (not '[b]5')"
+
+
 async def test_ctrl_a_selects_in_the_codes_box_too(service):
     app = make_app(service)
     async with app.run_test(size=(80, 24)) as pilot:

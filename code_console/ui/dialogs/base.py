@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+from rich.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.worker import Worker
@@ -30,7 +31,7 @@ class ConsoleDialog(ModalScreen[ResultType]):
 
     def show_error(self, verdict: Verdict) -> None:
         """Say what went wrong beside the fields (a dialog with a `.form-error` line)."""
-        self.query_one(".form-error", Static).update(f"[b]{verdict.title}[/]: {verdict.message}")
+        self.query_one(".form-error", Static).update(f"[b]{escape(verdict.title)}[/]: {escape(verdict.message)}")
 
     def has_form(self) -> bool:
         return bool(self.query(".form-error"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -86,7 +87,7 @@ class ReserveDialog(ConsoleDialog[ReserveOutcome | None]):
     def count_changed(self) -> None:
         count, problem = self.current()
         typed = bool(self.query_one("#reserve-count", Input).value.strip())
-        self.query_one("#reserve-error", Static).update(problem if typed else "")
+        self.query_one("#reserve-error", Static).update(escape(problem) if typed else "")
         ok = self.query_one("#ok", Button)
         ok.disabled = count is None or self.running
         ok.label = "Reserve"
@@ -108,7 +109,7 @@ class ReserveDialog(ConsoleDialog[ReserveOutcome | None]):
             return
         count, problem = self.current()
         if count is None:
-            self.query_one("#reserve-error", Static).update(problem)
+            self.query_one("#reserve-error", Static).update(escape(problem))
             self.query_one("#reserve-count", Input).focus()
             return
         code_type = self.query_one(TypeChoice).code_type

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.markup import escape
 from rich.text import Text
@@ -35,7 +35,6 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from code_console.core.csvcodes import FileReport
 from code_console.core.errors import Cancelled, CodeConsoleError, InvalidInput, NotFound
 from code_console.core.models import LOCAL_OPERATOR, CodeType, UploadProgress
 from code_console.ui.dialogs.confirm import ConfirmScreen
@@ -46,6 +45,9 @@ from code_console.ui.screens.base import ConsoleScreen
 from code_console.ui.widgets.header import ConsoleHeader
 from code_console.ui.widgets.inputs import FormInput, TypeChoice
 from code_console.ui.widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    from code_console.core.csvcodes import FileReport  # what CodeService.preview_* return
 
 ME = LOCAL_OPERATOR
 SOURCE_HINT = "enter on a key or a path checks the file; nothing is written yet"
