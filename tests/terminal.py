@@ -3,11 +3,18 @@ and the screen comes back as text with capture-pane."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import uuid
 
 WIDTH, HEIGHT = 80, 24
+# A tmux server of this test run's own: nobody else's sessions are ever touched.
+SOCKET = f"code-console-tests-{os.getpid()}"
+
+
+def tmux(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(["tmux", "-L", SOCKET, *args], **kwargs)
 
 
 class Terminal:
@@ -18,21 +25,21 @@ class Terminal:
         self.height = height
         # When the command ends its pane stays (what it printed can be read) until close().
         line = " ".join(command) + f"; tmux wait-for -S {self.name}-done; sleep 600"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), line], check=True)
+        tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), line, check=True)
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        tmux("send-keys", "-t", self.name, *keys, check=True)
 
     def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+        tmux("send-keys", "-t", self.name, "-l", text, check=True)
 
     def screen(self) -> list[str]:
-        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True, capture_output=True, text=True).stdout
+        out = tmux("capture-pane", "-p", "-t", self.name, check=True, capture_output=True, text=True).stdout
         return (out.split("\n") + [""] * self.height)[: self.height]
 
     def text(self) -> str:
         """Everything on the screen, lines the terminal wrapped joined back (what a command printed)."""
-        return subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", self.name], check=True, capture_output=True, text=True).stdout
+        return tmux("capture-pane", "-p", "-J", "-t", self.name, check=True, capture_output=True, text=True).stdout
 
     def wait_for(self, *texts: str, timeout: float = 30, footer: bool = True) -> list[str]:
         """Poll the screen until every text shows (nothing announces a redraw to a test outside)."""
@@ -47,7 +54,9 @@ class Terminal:
             time.sleep(0.1)
 
     def wait_exit(self, timeout: float) -> None:
-        subprocess.run(["tmux", "wait-for", f"{self.name}-done"], check=True, timeout=timeout)
+        tmux("wait-for", f"{self.name}-done", check=True, timeout=timeout)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        tmux("kill-session", "-t", self.name, capture_output=True)
+        if tmux("list-sessions", capture_output=True).returncode != 0:
+            tmux("kill-server", capture_output=True)  # our own server, now empty

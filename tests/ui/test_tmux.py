@@ -106,7 +106,7 @@ def test_every_screen_fits_80_columns(demo):
     fits(rows, (-2, rf"reservation {reserve_id}: 5 codes, \d reserved"))
 
     demo.keys("?")
-    fits(demo.wait_for("Keys (escape closes"))
+    fits(demo.wait_for("Keys · escape closes"))
     demo.keys("Escape")
     demo.wait_for(f"reservation {reserve_id}: 5 codes")
     demo.keys("Escape")
