@@ -14,7 +14,6 @@ from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.models import StatusCounts, UploadProgress, UploadResult
 from code_console.ui.dialogs.codes import CodesDialog
 from code_console.ui.dialogs.confirm import ConfirmScreen
-from code_console.ui.dialogs.error import ErrorScreen
 from code_console.ui.dialogs.help import HelpScreen
 from code_console.ui.dialogs.reserve import ReserveDialog
 from code_console.ui.dialogs.reserved import ReservedScreen

@@ -10,7 +10,7 @@ from code_console.core.errors import NotConfigured
 from code_console.core.memory import MemoryStore
 from code_console.ui.app import short_label
 
-from tests.ui.conftest import make_app, make_service, settle, shown, text
+from tests.ui.conftest import make_app, make_service, settle, text
 
 pytestmark = pytest.mark.anyio
 

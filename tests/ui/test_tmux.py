@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.terminal import HEIGHT, WIDTH, Terminal
+from tests.terminal import WIDTH, Terminal
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
