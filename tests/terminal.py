@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 import time
 import uuid
 
@@ -58,5 +59,8 @@ class Terminal:
 
     def close(self) -> None:
         tmux("kill-session", "-t", self.name, capture_output=True)
-        if tmux("list-sessions", capture_output=True).returncode != 0:
+        left = tmux("list-sessions", capture_output=True, text=True)
+        if left.returncode != 0 or not left.stdout.strip():
             tmux("kill-server", capture_output=True)  # our own server, now empty
+            socket = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}" / SOCKET
+            socket.unlink(missing_ok=True)
