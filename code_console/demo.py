@@ -104,9 +104,10 @@ class VerificationTraffic:
             self._thread = threading.Thread(target=self._run, name="demo-verification-traffic", daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop ticking; `wait=False` (quitting the console) does not wait for a tick in flight."""
         self._stop.set()
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join(timeout=5)
 
     def toggle_pause(self) -> bool:

@@ -11,10 +11,12 @@ from code_console.core.objects import S3Objects, s3_client
 from code_console.core.service import CodeService
 
 
-def open_service(settings: Settings | None = None, *, objects=None, clock=None, ensure_indexes: bool = True) -> CodeService:
+def open_service(
+    settings: Settings | None = None, *, objects=None, clock=None, ensure_indexes: bool = True, store_label: str | None = None
+) -> CodeService:
     settings = settings or Settings()
     if settings.embedded:
-        store = SqliteStore(settings.embedded_path)
+        store = SqliteStore(settings.embedded_path, label=store_label)
     else:
         store = mongo.connect(
             settings.mongo_uri,

@@ -10,6 +10,10 @@ from pathlib import Path
 from code_console.core.sqlite import SqliteStore
 
 
+# What the embedded store calls itself in the default place (on screen in snapshots).
+LABEL = "embedded (SQLite ~/.local/share/code-console/codes.sqlite3)"
+
+
 def embedded_path() -> Path:
     """A path for a fresh SQLite file in its own temporary folder, removed at exit."""
     folder = tempfile.mkdtemp(prefix="code-console-test-")
@@ -19,4 +23,4 @@ def embedded_path() -> Path:
 
 def embedded_store() -> SqliteStore:
     """A fresh embedded (SQLite) store, labelled the same every time (the label is on screen in snapshots)."""
-    return SqliteStore(embedded_path(), label="embedded SQLite ~/.local/share/code-console/codes.sqlite3")
+    return SqliteStore(embedded_path(), label=LABEL)

@@ -64,3 +64,22 @@ def test_every_error_class_gets_an_original_style_body():
         body = __import__("json").loads(response.body)
         assert set(body) == {"error", "meta"} and body["error"]["status"] == response.status_code
         assert body["error"]["payload"] and body["error"]["name"] and body["error"]["code"] == "some_code"
+
+
+def test_the_console_maps_every_kind():
+    from code_console.ui.policy import REACTIONS, Reaction, StoreState, judge
+
+    assert set(REACTIONS) == set(errors.ErrorKind)
+    assert REACTIONS[errors.ErrorKind.INVALID_INPUT][0] is Reaction.FIX_INPUT
+    assert REACTIONS[errors.ErrorKind.NOT_FOUND][0] is Reaction.FIX_INPUT
+    assert REACTIONS[errors.ErrorKind.UNAVAILABLE][0] is Reaction.OUTAGE
+    assert REACTIONS[errors.ErrorKind.NOT_CONFIGURED][0] is Reaction.OPERATOR
+    assert REACTIONS[errors.ErrorKind.UPSTREAM_REFUSED][0] is Reaction.OPERATOR
+    assert REACTIONS[errors.ErrorKind.CANCELLED][0] is Reaction.QUIET
+    # Which backend failed, and how, comes from the stable code and details, not the text.
+    busy = judge(errors.StoreUnavailable(None, "did not answer in time", slow=True))
+    assert (busy.reaction, busy.title, busy.store) == (Reaction.OUTAGE, "Store slow", StoreState.SLOW)
+    down = judge(errors.StoreUnavailable(None, "connection refused"))
+    assert (down.title, down.store) == ("Store unreachable", StoreState.UNREACHABLE)
+    s3 = judge(errors.ObjectStoreUnavailable(None, "timed out"))
+    assert (s3.title, s3.store) == ("S3 unreachable", None)

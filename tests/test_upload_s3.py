@@ -3,7 +3,7 @@
 import pytest
 from moto import mock_aws
 
-from code_console.core.errors import InvalidInput, NotFound
+from code_console.core.errors import InvalidInput, NotConfigured, NotFound
 from tests.stores import embedded_store
 from code_console.core.objects import AccessDenied, S3Objects, s3_client
 from code_console.core.service import CodeService, parse_file_key
@@ -84,6 +84,20 @@ def test_denied_access_is_a_clear_error():
 
 
 @pytest.mark.realserver
+def test_missing_credentials_say_what_to_set(monkeypatch):
+    # Before: "S3 is unreachable or did not answer in time: Unable to locate credentials".
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    objects = S3Objects(s3_client(endpoint_url="http://127.0.0.1:9", region="us-east-1", timeout_seconds=1), "codes")
+    with pytest.raises(NotConfigured) as caught:
+        objects.list("codes/X/")
+    assert caught.value.code == "s3_credentials_missing"
+    assert caught.value.message == (
+        "no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (boto3's usual chain)"
+    )
+
+
 def test_upload_from_key_over_http_into_secantus(s3_bucket, mongo_store):
     client, bucket = s3_bucket
     body = "".join(f"CODE{i:05d}\n" for i in range(3000)).encode()

@@ -361,7 +361,7 @@ class MongoStore:
             group[status.value] = {"$sum": {"$cond": [rule_expression(rule, params), 1, 0]}}
         pipeline: list[dict] = [{"$match": {CAMPAIGN: campaign_id}}] if campaign_id is not None else []
         pipeline.append({"$group": group})
-        with self._call(batch=campaign_id is None):
+        with self._call():
             rows = list(self._col.aggregate(pipeline, hint=dict(POOL)))
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         for row in rows:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from code_console.core.errors import AccessDenied, CodeConsoleError, NotFound, ObjectStoreUnavailable
+from code_console.core.errors import AccessDenied, CodeConsoleError, NotConfigured, NotFound, ObjectStoreUnavailable
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,15 @@ class S3Objects:
         self.label = label or f"s3://{bucket}"
 
     def _translate(self, exc: Exception, key: str | None) -> CodeConsoleError:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
 
+        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+            # Nothing was sent: S3 is not unreachable, this installation has no credentials.
+            return NotConfigured(
+                "s3_credentials_missing",
+                "no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                "or AWS_PROFILE (boto3's usual chain)",
+            )
         if isinstance(exc, ClientError):
             err = exc.response.get("Error", {})
             code = str(err.get("Code", ""))

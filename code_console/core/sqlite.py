@@ -101,7 +101,7 @@ class SqliteStore:
 
     def __init__(self, path: str | Path, *, label: str | None = None, timeout_seconds: float = 5.0) -> None:
         self.path = Path(path)
-        self.label = label or f"embedded SQLite {self.path}"
+        self.label = label or f"embedded (SQLite {_home_abbreviated(self.path)})"
         self._timeout = timeout_seconds
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -336,6 +336,13 @@ class SqliteStore:
 
 
 _COLUMNS = "campaign_id, code, type, saved, reserved, assigned, reserve_id"
+
+
+def _home_abbreviated(path: Path) -> str:
+    try:
+        return "~/" + path.resolve().relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _stored(row) -> StoredCode:

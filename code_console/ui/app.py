@@ -1,53 +1,94 @@
 """The Textual console: one app, one service, every store call in a thread worker.
 
-Failures of those workers all arrive in `worker_changed`: the store going away becomes a
-notification and a header mark (polls keep trying, so the console recovers by itself);
-a failed user action becomes an error modal. Nothing a worker raises stops the app.
+Failures of those workers all arrive in `worker_changed` and are judged by the one error
+policy (ui/policy.py): the store going away or slowing down becomes a header mark and one
+notification (polls keep trying, so the console recovers by itself); a failed user action is
+said in the form it came from, which stays open, or else in a dialog. Nothing a worker raises
+stops the app, and nothing a worker is blocked in holds quitting (ui/threads.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 import tempfile
-import threading
 import time
+import uuid
 from collections import deque
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
+from rich.text import Text
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from code_console.core.errors import CodeConsoleError, ObjectStoreUnavailable, StoreUnavailable
 from code_console.core.models import CodeType
 from code_console.core.service import CodeService
-from code_console.ui.messages import StoreStatusChanged
-from code_console.ui.screens.base import ConsoleScreen, steady
+from code_console.ui.dialogs.codes import CodesDialog
+from code_console.ui.dialogs.confirm import ConfirmScreen
+from code_console.ui.dialogs.error import ErrorScreen
+from code_console.ui.dialogs.help import HelpScreen
+from code_console.ui.dialogs.outcome import OutcomeScreen
+from code_console.ui.dialogs.reserve import ReserveDialog
+from code_console.ui.dialogs.reserved import ReservedScreen
+from code_console.ui.fit import Part
+from code_console.ui.keys import KeyRow, key_rows
+from code_console.ui.messages import StoreStateChanged
+from code_console.ui.policy import Reaction, StoreState, judge
+from code_console.ui.saving import default_save_dir
+from code_console.ui.screens.base import ConsoleScreen
 from code_console.ui.screens.browser import BrowserScreen
 from code_console.ui.screens.campaign import CampaignScreen
-from code_console.ui.screens.dialogs import ErrorScreen, HelpScreen
 from code_console.ui.screens.lookup import LookupScreen
 from code_console.ui.screens.upload import UploadScreen
+from code_console.ui.threads import DaemonExecutor, run_bounded
+from code_console.ui.typing_guard import TypingGuard, type_into
+from code_console.ui.widgets.tables import RowTable
 
 # Worker groups that talk to the store; their success means the store answers.
 STORE_GROUPS = frozenset({"campaigns", "counts", "action", "lookup", "reservation"})
-# Timed polls: their failures are reported once per outage, not in a modal each time.
+# Timed polls: their failures are reported once per outage (the header), not in a dialog each time.
 POLL_GROUPS = frozenset({"campaigns", "counts"})
 HISTORY = 240
+# App shortcuts that a dialog must not trigger (ctrl+q still quits from anywhere).
+NOT_IN_DIALOGS = frozenset({"lookup", "help", "request_quit", "traffic_pause", "traffic_faster", "traffic_slower"})
+TRAFFIC = Binding.Group("Traffic")
+# Quitting waits this long for the store connection to close, then goes anyway.
+CLOSE_SECONDS = 0.5
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def short_label(label: str) -> str:
+    """A backend label for a narrow header: `mongodb://u@h:27017/?x` -> `mongodb h:27017`."""
+    if "://" in label:
+        scheme, _, rest = label.partition("://")
+        hosts = rest.split("@")[-1].split("/")[0].split("?")[0].split(",")
+        return f"{scheme} {hosts[0]}" + (f" +{len(hosts) - 1}" if len(hosts) > 1 else "")
+    return label.split(" (")[0]
 
 
 class CodeConsoleApp(App[None]):
     CSS_PATH = "console.tcss"
     TITLE = "code-console"
     BINDINGS = [
-        Binding("l", "lookup", "Lookup", id="app.lookup"),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("t", "traffic_pause", "Traffic", id="app.traffic"),
-        Binding("plus,equals_sign", "traffic_faster", "Faster", show=False, id="app.faster"),
-        Binding("minus", "traffic_slower", "Slower", show=False, id="app.slower"),
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, tooltip="command palette: every action, searchable"),
+        # Footers show a screen's own keys first; app keys a screen has room for are repeated
+        # there (shown), so that every footer fits 80 columns.
+        Binding("l", "lookup", "Lookup", show=False, id="app.lookup", tooltip="look up a code, or a reservation by its reserveId"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="this list of keys"),
+        Binding("q", "request_quit", "Quit", id="app.quit", tooltip="quit; while an upload runs, asks whether to cancel it"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere", tooltip="quit from anywhere, a dialog too"),
+        Binding("t", "traffic_pause", "Traffic", show=False, id="app.traffic", group=TRAFFIC, tooltip="demo: pause the simulated traffic, faster, slower"),
+        Binding("plus,equals_sign", "traffic_faster", "Faster", show=False, id="app.faster", group=TRAFFIC),
+        Binding("minus", "traffic_slower", "Slower", show=False, id="app.slower", group=TRAFFIC),
     ]
 
     def __init__(
@@ -60,24 +101,36 @@ class CodeConsoleApp(App[None]):
         traffic=None,
         prepare: Callable[[], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = local_now,
         save_dir: Path | None = None,
-        steady_cursor: bool = False,
+        new_reservation_key: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         super().__init__()
         self.service = service
+        self.backends = service.describe()
         self.refresh_seconds = refresh_seconds
         self.low_stock = low_stock if isinstance(low_stock, dict) else {t: low_stock for t in CodeType}
         self.demo = demo
         self.traffic = traffic
         self.monotonic = monotonic
-        self.save_dir = save_dir or Path.cwd()
-        self.steady_cursor = steady_cursor
-        self.store_ok = True
+        self.wall_clock = wall_clock
+        self.save_dir = save_dir or default_save_dir()
+        # Each reserve the console makes carries a key (a dashed UUID v4, also its reserveId),
+        # so that retrying after a lost answer returns the same codes.
+        self.new_reservation_key = new_reservation_key
+        self.store_state = StoreState.OK
+        self.store_detail = ""
         self.history: dict[tuple[str, CodeType], deque[int]] = {}
+        self.typing_guard = TypingGuard()
+        self.exit_notes: list[str] = []  # printed on the terminal once the app has left it
         self._prepare = prepare
-        self._prepared = threading.Event()
+        self._prepared = False
 
     # -- start ----------------------------------------------------------------------------
+
+    def on_load(self) -> None:
+        # Thread workers run on daemon threads that quitting never waits for (ui/threads.py).
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
 
     def on_mount(self) -> None:
         self.show_sub_title()
@@ -87,81 +140,112 @@ class CodeConsoleApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.traffic is not None:
-            self.traffic.stop()
+            self.traffic.stop(wait=False)
 
     def ensure_ready(self) -> None:
         """Run the one-time store preparation (indexes) from a worker, until it succeeds once."""
-        if self._prepare is not None and not self._prepared.is_set():
+        if self._prepare is not None and not self._prepared:
             self._prepare()
-            self._prepared.set()
+            self._prepared = True
+
+    # -- the header -----------------------------------------------------------------------
+
+    def header_parts(self) -> list[Part]:
+        """What the header says after the app's name, most important parts kept longest."""
+        parts: list[Part] = []
+        if self.demo:
+            parts.append(Part(Text("DEMO", style="bold"), 90))
+            if self.traffic is not None:
+                parts.append(Part(self.traffic.describe(), 20))
+        if self.store_state is StoreState.UNREACHABLE:
+            parts.append(Part(Text("STORE UNREACHABLE", style="bold reverse red"), 95))
+        elif self.store_state is StoreState.SLOW:
+            parts.append(Part(Text("STORE SLOW", style="bold reverse yellow"), 95))
+        parts.append(Part(self.backends.store, 50, short=short_label(self.backends.store)))
+        if self.backends.objects is not None and not self.demo:
+            parts.append(Part(self.backends.objects, 10))
+        return parts
 
     def show_sub_title(self) -> None:
-        parts = []
-        if self.demo:
-            parts.append("DEMO")
-            if self.traffic is not None:
-                parts.append(self.traffic.describe())
-        if not self.store_ok:
-            parts.append("STORE UNREACHABLE")
-        backends = self.service.describe()
-        parts.append(backends.store)
-        if backends.objects is not None and not self.demo:
-            parts.append(backends.objects)
-        self.sub_title = " · ".join(parts)
+        self.sub_title = " · ".join(p.plain for p in self.header_parts())
 
     @property
     def ttl_text(self) -> str:
-        hours = self.service.reservation_ttl.total_seconds() / 3600
-        return f"{hours:g} h" if hours >= 1 else f"{self.service.reservation_ttl.total_seconds():g} s"
-
-    def steady_widgets(self, screen: Screen) -> None:
-        if self.steady_cursor:
-            steady(screen)
+        seconds = self.service.reservation_ttl.total_seconds()
+        return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds:g} s"
 
     def record_available(self, campaign: str, code_type: CodeType, available: int) -> list[int]:
         series = self.history.setdefault((campaign, code_type), deque(maxlen=HISTORY))
         series.append(available)
         return list(series)
 
+    # -- keys -----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and event.character:
+            field = self.typing_guard.redirect(event, self.focused, self.screen)
+            if field is not None:
+                type_into(field, event.character)
+                return
+        elif isinstance(event, events.Key) and not event.is_forwarded:
+            self.typing_guard.redirect(event, self.focused, self.screen)
+        elif isinstance(event, events.MouseDown):
+            self.typing_guard.reset()
+        await super().on_event(event)
+
+    def move_focus(self, widget) -> None:
+        """Focus `widget` unless the user is typing into a field on this screen (a result that
+        arrives while they type must not take their keys)."""
+        if self.typing_guard.typing_into(self.focused) is self.focused and self.focused is not None:
+            return
+        widget.focus()
+
     # -- the one failure path -------------------------------------------------------------
 
-    def worker_changed(self, worker: Worker, state: WorkerState) -> None:
+    def worker_changed(self, worker: Worker, state: WorkerState, form=None) -> None:
         if state == WorkerState.SUCCESS and worker.group in STORE_GROUPS:
-            self.set_store_ok(True)
+            self.set_store_state(StoreState.OK)
         elif state == WorkerState.ERROR:
-            self.report_failure(worker.group, worker.error)
+            self.report_failure(worker.group, worker.error, form)
 
-    def set_store_ok(self, ok: bool, detail: str = "") -> None:
-        if ok == self.store_ok:
+    def set_store_state(self, state: StoreState, detail: str = "") -> None:
+        if state is self.store_state:
+            self.store_detail = detail or self.store_detail
             return
-        self.store_ok = ok
+        self.store_state, self.store_detail = state, detail
         self.show_sub_title()
-        if ok:
+        if state is StoreState.OK:
             self.notify("The store answers again; counts are live.", title="Store is back", timeout=6)
+        elif state is StoreState.SLOW:
+            self.notify(f"{detail}\nThe server is busy, not down; the console keeps trying.", title="Store slow", severity="warning", timeout=10)
         else:
             self.notify(f"{detail}\nThe console keeps trying.", title="Store unreachable", severity="error", timeout=10)
-        self.post_message(StoreStatusChanged(ok, detail))
+        for screen in self.screen_stack:
+            if isinstance(screen, ConsoleScreen):
+                screen.store_state_changed()
+        self.post_message(StoreStateChanged(state, detail))
 
-    def report_failure(self, group: str, error: BaseException | None) -> None:
-        if isinstance(error, StoreUnavailable):
-            self.set_store_ok(False, error.message)
-            if group in POLL_GROUPS:
-                return
-        if isinstance(error, ObjectStoreUnavailable) and group in POLL_GROUPS:
-            self.notify(error.message, title="S3 unreachable", severity="error")
+    def report_failure(self, group: str | None, error: BaseException | None, form=None) -> None:
+        verdict = judge(error)
+        if verdict.store is not None:
+            self.set_store_state(verdict.store, verdict.message)
+        if verdict.reaction is Reaction.QUIET:
             return
-        if isinstance(error, CodeConsoleError):
-            title = {
-                "store_unavailable": "Store unreachable",
-                "object_store_unavailable": "S3 unreachable",
-            }.get(error.code, f"Cannot do that ({error.code})")
-            self.push_screen(ErrorScreen(title, error.message))
-        elif isinstance(error, OSError):
-            self.push_screen(ErrorScreen("File error", f"{error.strerror or error}: {getattr(error, 'filename', '') or ''}".strip(": ")))
-        else:
-            self.push_screen(ErrorScreen("Unexpected error", f"{type(error).__name__}: {error}"))
+        if verdict.reaction is Reaction.OUTAGE and group in POLL_GROUPS:
+            return  # the header and the stale-counts line say it; a dialog every poll would not help
+        if form is not None and form.has_form():
+            form.show_error(verdict)
+            return
+        self.push_screen(ErrorScreen(verdict.title, verdict.message))
 
     # -- navigation -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action.startswith("traffic_") and self.traffic is None:
+            return False
+        if action in NOT_IN_DIALOGS and isinstance(self.screen, ModalScreen):
+            return False
+        return True
 
     def open_campaign(self, campaign: str) -> None:
         self.push_screen(CampaignScreen(campaign))
@@ -176,14 +260,42 @@ class CodeConsoleApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(help_rows()))
+
+    # -- quitting -------------------------------------------------------------------------
+
+    def running_upload(self) -> UploadScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, UploadScreen) and s.running), None)
+
+    def action_request_quit(self) -> None:
+        self.ask_to_quit()
+
+    async def action_quit(self) -> None:
+        self.ask_to_quit()
+
+    def ask_to_quit(self) -> None:
+        upload = self.running_upload()
+        if upload is None or isinstance(self.screen, QuitConfirmation):
+            self.quit_now()
+            return
+        self.push_screen(
+            QuitConfirmation("Cancel the upload and quit?", upload.quit_question(), "Cancel upload and quit", danger=True, cancel_label="Keep uploading"),
+            self._quit_answered,
+        )
+
+    def _quit_answered(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.quit_now()
+
+    def quit_now(self) -> None:
+        """Stop every job (no upload batch starts after this) and leave without waiting for any."""
+        for screen in self.screen_stack:
+            if isinstance(screen, ConsoleScreen):
+                screen.stop_work()
+        self.workers.cancel_all()
+        self.exit()
 
     # -- demo traffic ---------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action.startswith("traffic_") and self.traffic is None:
-            return False
-        return True
 
     def action_traffic_pause(self) -> None:
         paused = self.traffic.toggle_pause()
@@ -214,9 +326,30 @@ class CodeConsoleApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
+class QuitConfirmation(ConfirmScreen):
+    """Asked when quitting would cancel an upload."""
+
+
+def help_rows() -> list[KeyRow]:
+    """Every documented key, by where it works: the help screen and the README's key table."""
+    return key_rows(
+        [
+            ("everywhere", [CodeConsoleApp]),
+            ("campaigns", [BrowserScreen, RowTable]),
+            ("campaign", [CampaignScreen]),
+            ("upload", [UploadScreen]),
+            ("lookup", [LookupScreen]),
+            ("dialogs", [ConfirmScreen, ReserveDialog, CodesDialog, ReservedScreen, OutcomeScreen]),
+        ]
+    )
+
+
 def low_stock_thresholds(settings) -> dict[CodeType, int]:
     per_type = getattr(settings, "low_stock_thresholds", {}) or {}
     return {t: int(per_type.get(t.value, settings.low_stock_threshold)) for t in CodeType}
+
+
+DEMO_STORE_LABEL = "embedded demo (SQLite, discarded at exit)"
 
 
 def run_console(demo: bool = False) -> int:
@@ -228,12 +361,20 @@ def run_console(demo: bool = False) -> int:
     bucket = None
     prepare = None
     if demo:
-        from code_console.demo import SAMPLE_FILES, VerificationTraffic, seed, write_bucket
+        from code_console.demo import (
+            SAMPLE_FILES,
+            VerificationTraffic,
+            seed,
+            write_bucket,
+        )
 
         # The demo always runs on the embedded store, whatever the environment configures.
-        settings = settings.model_copy(update={"mongo_uri": None, "upload_batch_size": 2_000})
         bucket = tempfile.TemporaryDirectory(prefix="code-console-demo-")
-        service = open_service(settings, objects=write_bucket(bucket.name))
+        # Its own throwaway database, never the user's embedded store.
+        settings = settings.model_copy(
+            update={"mongo_uri": None, "sqlite_path": Path(bucket.name) / "demo.sqlite3", "upload_batch_size": 2_000}
+        )
+        service = open_service(settings, objects=write_bucket(bucket.name / Path("bucket")), store_label=DEMO_STORE_LABEL)
         print("code-console demo: seeding sample campaigns…", file=sys.stderr)
         seed(service)
         pools = sorted({(f.campaign, f.code_type) for f in SAMPLE_FILES if f.upload})
@@ -251,10 +392,25 @@ def run_console(demo: bool = False) -> int:
     )
     try:
         app.run()
-    finally:
+    except KeyboardInterrupt:
+        pass  # a SIGINT from outside the terminal: leave as from `q`, without a traceback
+    closed = True
+    try:
         if traffic is not None:
-            traffic.stop()
+            traffic.stop(wait=False)
         if bucket is not None:
             bucket.cleanup()
-        service.close()
-    return app.return_code or 0
+        # A stalled server can hold a client's close for its whole socket timeout: bounded.
+        closed = run_bounded(service.close, CLOSE_SECONDS, "close-store")
+    except KeyboardInterrupt:
+        closed = False
+    code = app.return_code or 0
+    for note in app.exit_notes:
+        print(note)
+    if not closed:
+        # The store did not let go in time: pymongo's exit handlers would wait for its
+        # threads too (a second each). Leave now; the terminal is already restored.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -1,129 +1,134 @@
-"""Typed messages that thread workers post back to the screens that started them."""
+"""Typed messages that thread workers post back to the screens and dialogs that started them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from code_console.core.csvcodes import FileReport
 from code_console.core.models import (
     CampaignSummary,
     CodeRecord,
     CodeType,
+    Reservation,
     StatusCounts,
     UpdateResult,
     UploadProgress,
     UploadResult,
 )
-from code_console.core.objects import ObjectInfo
+from code_console.ui.policy import StoreState
+
+if TYPE_CHECKING:
+    # What the façade returns, named for the type checker only: the console reaches no module
+    # of the core but its façade and its models.
+    from code_console.core.csvcodes import FileReport
+    from code_console.core.objects import ObjectInfo
 
 
+@dataclass
 class CampaignsLoaded(Message):
-    def __init__(self, campaigns: list[CampaignSummary]) -> None:
-        super().__init__()
-        self.campaigns = campaigns
+    campaigns: list[CampaignSummary]
 
 
+@dataclass
 class CountsLoaded(Message):
-    def __init__(self, campaign: str, counts: dict[CodeType, StatusCounts]) -> None:
-        super().__init__()
-        self.campaign = campaign
-        self.counts = counts
+    campaign: str
+    counts: dict[CodeType, StatusCounts]
 
 
-class StoreStatusChanged(Message):
-    """The store stopped answering (ok=False) or answers again (ok=True)."""
+@dataclass
+class StoreStateChanged(Message):
+    """The store stopped answering, answers slowly, or answers again."""
 
-    def __init__(self, ok: bool, detail: str = "") -> None:
-        super().__init__()
-        self.ok = ok
-        self.detail = detail
+    state: StoreState
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state is StoreState.OK
 
 
+@dataclass
 class Reserved(Message):
-    def __init__(self, campaign: str, code_type: CodeType, requested: int, codes: list[str]) -> None:
-        super().__init__()
-        self.campaign = campaign
-        self.code_type = code_type
-        self.requested = requested
-        self.codes = codes
+    campaign: str
+    code_type: CodeType
+    requested: int
+    reservation: Reservation
 
 
+@dataclass
 class CodesRead(Message):
     """Codes read from a local file for an assign or a release."""
 
-    def __init__(self, action: str, path: str, codes: list[str]) -> None:
-        super().__init__()
-        self.action = action
-        self.path = path
-        self.codes = codes
+    path: str
+    codes: list[str]
 
 
+@dataclass
 class CodesUpdated(Message):
-    """The result of an assign or a release."""
+    """The result of an assign or a release (of `codes`, or of a whole reservation)."""
 
-    def __init__(self, action: str, campaign: str, result: UpdateResult) -> None:
-        super().__init__()
-        self.action = action
-        self.campaign = campaign
-        self.result = result
+    action: str
+    campaign: str
+    result: UpdateResult
+    codes: list[str] = field(default_factory=list)
+    reserve_id: str | None = None
+    whole_reservation: bool = False
 
 
+@dataclass
 class CodesSaved(Message):
-    def __init__(self, path: str, count: int) -> None:
-        super().__init__()
-        self.path = path
-        self.count = count
+    path: str
+    count: int
 
 
+@dataclass
 class KeysListed(Message):
-    def __init__(self, campaign: str, keys: list[ObjectInfo]) -> None:
-        super().__init__()
-        self.campaign = campaign
-        self.keys = keys
+    campaign: str
+    keys: list[ObjectInfo]
 
 
+@dataclass
 class PreviewReady(Message):
     """A dry run of the chosen file: its type, first codes and problems; nothing written."""
 
-    def __init__(self, source: str, code_type: CodeType, report: FileReport) -> None:
-        super().__init__()
-        self.source = source
-        self.code_type = code_type
-        self.report = report
+    source: str
+    code_type: CodeType
+    report: FileReport
 
 
+@dataclass
 class UploadProgressed(Message):
-    def __init__(self, progress: UploadProgress) -> None:
-        super().__init__()
-        self.progress = progress
+    progress: UploadProgress
+
+    def can_replace(self, message: Message) -> bool:
+        # A newer report supersedes this one: a slow screen never works through stale progress.
+        return isinstance(message, UploadProgressed)
 
 
+@dataclass
 class UploadFinished(Message):
-    def __init__(self, result: UploadResult) -> None:
-        super().__init__()
-        self.result = result
+    result: UploadResult
 
 
+@dataclass
 class UploadCancelled(Message):
-    def __init__(self, detail: str) -> None:
-        super().__init__()
-        self.detail = detail
+    detail: str
 
 
+@dataclass
 class LookupFound(Message):
-    def __init__(self, query: str, records: list[CodeRecord], by_reservation: bool = False, note: str = "") -> None:
-        super().__init__()
-        self.note = note
-        self.query = query
-        self.records = records
-        self.by_reservation = by_reservation
+    query: str
+    records: list[CodeRecord]
+    by_reservation: bool = False
+    campaign: str = ""
 
 
+@dataclass
 class ReservationLoaded(Message):
     """The codes of one reservation, read before asking to release them all."""
 
-    def __init__(self, campaign: str, reserve_id: str, records: list[CodeRecord]) -> None:
-        super().__init__()
-        self.campaign = campaign
-        self.reserve_id = reserve_id
-        self.records = records
+    campaign: str
+    reserve_id: str
+    records: list[CodeRecord]

@@ -357,7 +357,7 @@ def test_heartbeat_needs_no_token_and_tells_anonymous_callers_only_ok(api):
     assert response.json() == {"status": "ok"}
     assert api.http.get("/heartbeat", headers=api.auth(hs256(isSupreme=False))).json() == {"status": "ok"}
     # An operator with a supreme token also learns where the codes live.
-    assert api.get("/heartbeat").json() == {"status": "ok", "store": "embedded SQLite ~/.local/share/code-console/codes.sqlite3"}
+    assert api.get("/heartbeat").json() == {"status": "ok", "store": "embedded (SQLite ~/.local/share/code-console/codes.sqlite3)"}
 
 
 def test_metrics_count_requests_by_route_and_status_and_codes_moved(api, campaign):

@@ -4,7 +4,14 @@ outage, and recovers by itself; its upload wizard refuses bad files and writes n
 from __future__ import annotations
 
 import io
+import os
+import re
+import shlex
+import shutil
+import signal
+import sys
 import time
+import uuid
 
 import pytest
 
@@ -16,15 +23,16 @@ from code_console.core.models import StatusCounts  # noqa: E402
 from code_console.core.objects import DirectoryObjects  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
 from code_console.core.mongo import connect  # noqa: E402
-from code_console.ui.messages import CampaignsLoaded, CountsLoaded, StoreStatusChanged  # noqa: E402
+from code_console.ui.dialogs.reserve import ReserveDialog  # noqa: E402
+from code_console.ui.messages import CampaignsLoaded, CountsLoaded, StoreStateChanged  # noqa: E402
 from code_console.ui.screens.browser import BrowserScreen  # noqa: E402
 from code_console.ui.screens.campaign import CampaignScreen  # noqa: E402
-from code_console.ui.screens.dialogs import ErrorScreen  # noqa: E402
 from code_console.ui.screens.upload import UploadScreen  # noqa: E402
 from code_console.ui.widgets.counts import CountPanel  # noqa: E402
 
 from tests.conftest import ME, FakeClock  # noqa: E402
-from tests.faults.conftest import report, snapshot  # noqa: E402
+from tests.faults.conftest import report, snapshot, wait_until  # noqa: E402
+from tests.terminal import Terminal  # noqa: E402
 from tests.ui.conftest import Messages, arrived, make_app, settle  # noqa: E402
 
 pytestmark = [pytest.mark.anyio, pytest.mark.realserver]
@@ -69,7 +77,7 @@ async def test_server_killed_under_the_console_it_stays_up_and_recovers(killable
         await settle(pilot)
         assert isinstance(app.screen, CampaignScreen)
 
-        went_down = messages.expect(StoreStatusChanged, lambda m: not m.ok)
+        went_down = messages.expect(StoreStateChanged, lambda m: not m.ok)
         server.kill()
         killed = time.monotonic()
         await arrived(went_down, 30)
@@ -77,15 +85,16 @@ async def test_server_killed_under_the_console_it_stays_up_and_recovers(killable
         assert "STORE UNREACHABLE" in app.sub_title and app.is_running
         assert isinstance(app.screen, CampaignScreen)
 
-        # An action while it is down: an error modal, not a crash.
-        await pilot.press("v", "enter", "y")
-        await _until(pilot, lambda: isinstance(app.screen, ErrorScreen))  # after the 1 s store timeout
-        assert "MongoDB is unreachable" in _text(app, "#error-message")
+        # An action while it is down: said in the form, which stays open; not a crash.
+        await pilot.press("v", "5", "enter", "y")
+        await _until(pilot, lambda: "Store unreachable" in _text(app, "#reserve-error"))  # after the 1 s store timeout
+        assert "MongoDB is unreachable" in _text(app, "#reserve-error")
+        assert isinstance(app.screen, ReserveDialog)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CampaignScreen)
 
-        came_back = messages.expect(StoreStatusChanged, lambda m: m.ok)
+        came_back = messages.expect(StoreStateChanged, lambda m: m.ok)
         fresh = messages.expect(CountsLoaded)
         restarted = time.monotonic()
         server.start()  # returns once the server answers a ping
@@ -140,3 +149,132 @@ async def test_upload_wizard_refuses_a_bad_file_and_writes_nothing(mongo_store, 
         await settle(pilot)
         assert isinstance(app.screen, BrowserScreen)
     assert snapshot(mongo_store.collection) == before
+
+
+# -- quitting the real console mid-upload, with the store live or stalled (SIGSTOP) -------------
+# Before issue 12 (measured with this setup): `q` mid-upload did not end the process within 90 s
+# and the whole rest of the file (6,750 of 8,000 codes) landed after it; with the server stopped
+# the process was still there after 30 s.
+
+QUIT_BOUND = 2.0
+BATCH = 250
+CODES = 8_000
+WRITTEN = re.compile(r"([\d,]+) of 8,000 codes were written when you answered")
+
+
+@pytest.fixture
+def quit_setup(own_server, s3_server, s3_bucket, tmp_path):
+    """The console's configuration for a real run: SecantusDB of its own, moto's S3 with one big
+    file, 250-code batches; one code already stored so that the browser lists the campaign."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    client, bucket = s3_bucket
+    client.put_object(Bucket=bucket, Key="codes/QUIT/tm/big.csv", Body="".join(f"Q{i:06d}\n" for i in range(CODES)).encode())
+    db = f"quit_{uuid.uuid4().hex[:8]}"
+    store = connect(own_server.uri, db, timeout_seconds=5, batch_timeout_seconds=120)
+    store.prepare()
+    CodeService(store, clock=FakeClock()).upload_from_file(ME, "QUIT", "tm", io.BytesIO(b"SEED-1\n"))
+    env = {
+        "CODE_CONSOLE_MONGO_URI": own_server.uri,
+        "CODE_CONSOLE_MONGO_DB": db,
+        "CODE_CONSOLE_MONGO_TIMEOUT_SECONDS": "2",
+        "CODE_CONSOLE_UPLOAD_BATCH_SIZE": str(BATCH),
+        "CODE_CONSOLE_REFRESH_SECONDS": "2",
+        "CODE_CONSOLE_S3_BUCKET": bucket,
+        "CODE_CONSOLE_S3_ENDPOINT_URL": s3_server.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "XDG_DATA_HOME": str(tmp_path),
+    }
+    command = ["env", *(shlex.quote(f"{k}={v}") for k, v in env.items()), sys.executable, "-m", "code_console"]
+    terminal = Terminal(command)
+    yield own_server, store, terminal
+    terminal.close()
+    os.killpg(own_server.proc.pid, signal.SIGCONT)  # whatever happened, let the server be killed
+    store.close()
+
+
+def stored(store) -> int:
+    return store.collection.count_documents({})
+
+
+def settled_count(store, quiet: float = 1.5, timeout: float = 60) -> int:
+    """The count once it has stopped changing for `quiet` seconds (nothing announces the server's
+    last write landing; the console that sent it is gone)."""
+    deadline = time.monotonic() + timeout
+    last, since = stored(store), time.monotonic()
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() < deadline, "the store never settled"
+        time.sleep(0.2)
+        now = stored(store)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
+def start_upload(terminal: Terminal, store) -> None:
+    terminal.wait_for("1 campaign", "q Quit", timeout=60)
+    terminal.keys("u")
+    terminal.wait_for("codes/QUIT/tm/big.csv")
+    terminal.keys("Enter")
+    terminal.wait_for("no problems found")
+    terminal.keys("C-u")
+    terminal.wait_for("Upload codes?")
+    terminal.keys("y")
+    wait_until(lambda: stored(store) > 1 + 4 * BATCH, timeout=60)  # batches are landing
+
+
+def quit_answering_yes(terminal: Terminal) -> tuple[float, int]:
+    """q, the question, y: seconds until the process ended, and the codes written at the answer
+    (as the console printed them on leaving)."""
+    terminal.keys("q")
+    terminal.wait_for("Cancel the upload and quit?", footer=False)
+    began = time.monotonic()
+    terminal.keys("y")
+    terminal.wait_exit(30)
+    took = time.monotonic() - began
+    note = terminal.text()
+    found = WRITTEN.search(note)
+    assert found, note
+    return took, int(found.group(1).replace(",", ""))
+
+
+def test_quit_during_an_upload_leaves_within_2s_and_starts_no_batch_after(quit_setup):
+    server, store, terminal = quit_setup
+    start_upload(terminal, store)
+    took, written = quit_answering_yes(terminal)
+    final = settled_count(store) - 1  # the seed code
+    landed_after = final - written
+    assert took < QUIT_BOUND
+    assert 0 <= landed_after <= BATCH  # at most the batch already sent; none started after
+    assert final < CODES
+    report("console.quit-during-upload", attempted=CODES, acknowledged=written, failed=0, duplicated=0, lost=0,
+           quit_s=took, landed_after_answer=landed_after)
+
+
+def test_quit_with_the_store_stalled_mid_upload_leaves_within_2s(quit_setup):
+    server, store, terminal = quit_setup
+    start_upload(terminal, store)
+    os.killpg(server.proc.pid, signal.SIGSTOP)  # the server stops answering mid-batch
+    took, written = quit_answering_yes(terminal)
+    os.killpg(server.proc.pid, signal.SIGCONT)
+    final = settled_count(store) - 1
+    landed_after = final - written
+    assert took < QUIT_BOUND
+    assert 0 <= landed_after <= BATCH  # the batch the stalled server held, at most
+    report("console.quit-stalled-store", attempted=CODES, acknowledged=written, failed=0, duplicated=0, lost=0,
+           quit_s=took, landed_after_answer=landed_after)
+
+
+def test_quit_with_the_store_stalled_and_no_upload_leaves_within_2s(quit_setup):
+    server, store, terminal = quit_setup
+    terminal.wait_for("1 campaign", "q Quit", timeout=60)
+    os.killpg(server.proc.pid, signal.SIGSTOP)
+    terminal.wait_for("STORE", timeout=30)  # a poll is stuck and has timed out at least once
+    began = time.monotonic()
+    terminal.keys("q")
+    terminal.wait_exit(30)
+    took = time.monotonic() - began
+    assert took < QUIT_BOUND
+    report("console.quit-stalled-idle", attempted=0, acknowledged=0, failed=0, duplicated=0, lost=0, quit_s=took)

@@ -1,26 +1,33 @@
 """Fixtures for console tests: a small deterministic inventory, a store that can fail, a message recorder.
 
 Apps run with refresh_seconds=None (polls happen only when the test or a key asks), a fixed
-clock and steady cursors, unless a test is about the timer itself.
+clock, a fixed wall clock and steady cursors, unless a test is about the timer itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+import uuid
+from datetime import datetime, timezone
 import threading
 from pathlib import Path
 from typing import Callable
 
 import pytest
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, TextArea
 from textual.worker import WorkerFailed
 
 from code_console.core.errors import StoreUnavailable
 from tests.stores import embedded_store
-from code_console.core.models import CodeType
+from code_console.core.models import CodeType, StatusCounts
 from code_console.core.service import CodeService
 from code_console.demo import SampleFile, seed, write_bucket
 from code_console.ui.app import CodeConsoleApp
+from code_console.ui.widgets.counts import CountPanel
+from code_console.ui.widgets.status import StatusLine
 
 from tests.conftest import FakeClock
 
@@ -35,6 +42,7 @@ SMALL_FILES = (
 )
 LOW_STOCK = {CodeType.TM: 150, CodeType.EXTERNAL: 1_200}
 SAVE_DIR = Path("/srv/code-console")  # shown in dialogs only; tests that save pass their own
+WALL = datetime(2026, 3, 1, 9, 30, 15, tzinfo=timezone.utc)  # the console's local time in tests
 
 
 class FlakyStore:
@@ -43,6 +51,7 @@ class FlakyStore:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.down = False
+        self.slow = False  # reached but busy: the error says so (StoreUnavailable.slow)
         self.label = inner.label
 
     def __getattr__(self, name):
@@ -51,6 +60,8 @@ class FlakyStore:
             return attr
 
         def call(*args, **kwargs):
+            if self.slow:
+                raise StoreUnavailable(None, "MongoDB did not answer within 5 s (test: busy)", slow=True)
             if self.down:
                 raise StoreUnavailable(None, "MongoDB is unreachable (test outage)")
             return attr(*args, **kwargs)
@@ -110,6 +121,18 @@ async def settle(pilot) -> None:
             return
 
 
+@pytest.fixture(autouse=True)
+def steady_cursors(monkeypatch):
+    """Cursors that do not blink, so that screenshots of the same state are identical.
+
+    The switch lives here, not in the product: the console always blinks like any other app.
+    """
+    for cls in (Input, TextArea):
+        steady = reactive(False, init=False)
+        steady.__set_name__(cls, "cursor_blink")
+        monkeypatch.setattr(cls, "cursor_blink", steady)
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     # Async tests run on anyio's pytest plugin (anyio comes with FastAPI); Textual needs asyncio.
@@ -146,7 +169,45 @@ def service(flaky) -> CodeService:
     return flaky[1]
 
 
+def numbered_keys():
+    """Reservation keys shaped like the console's (dashed UUID v4), the same on every run."""
+    counter = itertools.count(1)
+    return lambda: str(uuid.UUID(int=next(counter), version=4))
+
+
 def make_app(service, **kwargs) -> CodeConsoleApp:
-    options = dict(refresh_seconds=None, low_stock=LOW_STOCK, steady_cursor=True, save_dir=SAVE_DIR, monotonic=lambda: 100.0)
+    options = dict(
+        refresh_seconds=None,
+        low_stock=LOW_STOCK,
+        save_dir=SAVE_DIR,
+        monotonic=lambda: 100.0,
+        wall_clock=lambda: WALL,
+        new_reservation_key=numbered_keys(),
+    )
     options.update(kwargs)
     return CodeConsoleApp(service, **options)
+
+
+# -- what a user sees ------------------------------------------------------------------------
+
+
+def row(app, key: str) -> list[str]:
+    """A table row's cells as shown (low-stock cells end in "!")."""
+    return [getattr(cell, "plain", cell).strip() for cell in app.screen.query_one(DataTable).get_row(key)]
+
+
+def panel(app, code_type: str) -> StatusCounts:
+    return app.screen.query_one(f"#panel-{code_type}", CountPanel).counts
+
+
+def text(app, selector: str) -> str:
+    """A Static's text, or a status line's full text (every part, whatever the width)."""
+    widget = app.screen.query_one(selector)
+    if isinstance(widget, StatusLine):
+        return widget.full_text
+    return str(widget.render())
+
+
+def shown(app, selector: str) -> str:
+    """A status line's text as drawn at the app's current width."""
+    return str(app.screen.query_one(selector, StatusLine).render())

@@ -1,18 +1,21 @@
 """Snapshots of every screen at 80x24 and 120x36.
 
 Volatile output is fixed: the clock is a FakeClock, there is no demo traffic and no refresh
-timer (polls happen when the test asks), cursors do not blink, the upload rate clock is fixed.
+timer (polls happen when the test asks), cursors do not blink (tests/ui/conftest.py), the
+upload rate clock, the wall clock and the reservation keys are fixed.
 Update baselines with `pytest tests/ui/test_snapshots.py --snapshot-update` and review the SVGs.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.ui.screens.upload import UploadScreen
 
-from tests.ui.conftest import make_app, settle
+from tests.ui.conftest import make_app, make_service, settle
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 
@@ -68,7 +71,16 @@ def test_reserve_dialog(snap_compare, service, size):
 def test_reserve_confirmation(snap_compare, service, size):
     async def run_before(pilot):
         await open_campaign(pilot, 1)
-        await pilot.press("v", "backspace", "1", "2", "enter")
+        await pilot.press("v", "1", "2", "enter")
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reserve_form_refuses_a_bad_count(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("v", *"1.5")
 
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
 
@@ -77,7 +89,7 @@ def test_reserve_confirmation(snap_compare, service, size):
 def test_reserved_codes(snap_compare, service, size):
     async def run_before(pilot):
         await open_campaign(pilot, 1)
-        await pilot.press("v", "enter", "y")
+        await pilot.press("v", "5", "enter", "y")
         await settle(pilot)
 
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
@@ -87,7 +99,7 @@ def test_reserved_codes(snap_compare, service, size):
 def test_assign_dialog(snap_compare, service, size):
     async def run_before(pilot):
         await open_campaign(pilot, 1)
-        await pilot.press("v", "enter", "y")
+        await pilot.press("v", "5", "enter", "y")
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)  # back on the campaign: it polls once more
@@ -130,13 +142,14 @@ def test_upload_done(snap_compare, service, size):
         await pilot.press("ctrl+u", "y")
         await settle(pilot)
         pilot.app.clear_notifications()
+        await pilot.pause()
 
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_lookup(snap_compare, service, size):
-    reserve_id = "verify-batch-0042"  # a reservation key is its reserveId: stable on every run
+    reserve_id = "3b9e6f2a-5c1d-4e8f-9a7b-2d4c6e8f0a1b"  # a key is its reserveId: stable on every run
     codes = service.reserve(ME, "SPRING-TOUR", "tm", 3, key=reserve_id).codes
     service.assign(ME, "SPRING-TOUR", codes[:1])
 
@@ -167,8 +180,71 @@ def test_store_unreachable(snap_compare, flaky, size):
     async def run_before(pilot):
         await open_campaign(pilot, 1)
         store.down = True
-        await pilot.press("v", "enter", "y")
+        await pilot.press("r")  # the refresh fails: old numbers, dimmed, with their time
+        await settle(pilot)
+        pilot.app.clear_notifications()  # before the dialog: a toast under a modal stays drawn
+        await pilot.pause()
+        await pilot.press("v", "5", "enter", "y")
         await settle(pilot)
         pilot.app.clear_notifications()
+        await pilot.pause()
 
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_store_down_at_start(snap_compare, flaky, size):
+    store, service = flaky
+    store.down = True
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_release_outcome(snap_compare, bucket, clock, size):
+    from tests.stores import embedded_store
+    from tests.ui.test_outcomes import Answers
+
+    service = make_service(embedded_store(), bucket, clock)
+    service.__class__ = Answers
+
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("x", *"STT-1", "ctrl+s", "y")
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quit_during_an_upload(snap_compare, bucket, clock, size):
+    from tests.stores import embedded_store
+    from tests.ui.test_quit import HeldStore
+
+    inner = embedded_store()
+    service = make_service(inner, bucket, clock)
+    store = HeldStore(inner)
+    service.store = store
+    service.batch_size = 100
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.open_upload("SPRING-TOUR")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+u", "y")
+        await asyncio.to_thread(store.held.wait, 10)
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+    finally:
+        store.gate.set()

@@ -4,71 +4,89 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker
 
 from code_console.core.models import LOCAL_OPERATOR, CampaignSummary, CodeType
+from code_console.ui.fit import Part, plural
 from code_console.ui.messages import CampaignsLoaded
+from code_console.ui.policy import StoreState
 from code_console.ui.polling import Poller
 from code_console.ui.screens.base import PollingScreen
+from code_console.ui.stock import low_stock
+from code_console.ui.widgets.header import ConsoleHeader
+from code_console.ui.widgets.inputs import FormInput
+from code_console.ui.widgets.status import StatusLine
+from code_console.ui.widgets.tables import RowTable
 
 ME = LOCAL_OPERATOR
+SORT = Binding.Group("Sort")
+REFRESH = Binding.Group("Refresh")
 
-# (label, value of a summary); the value is also the sort key.
-COLUMNS: list[tuple[str, object]] = [
-    ("campaign", lambda s: s.campaign_id),
-    ("tm avail", lambda s: s.for_type(CodeType.TM).available),
-    ("tm resv", lambda s: s.for_type(CodeType.TM).reserved),
-    ("tm asgn", lambda s: s.for_type(CodeType.TM).assigned),
-    ("ext avail", lambda s: s.for_type(CodeType.EXTERNAL).available),
-    ("ext resv", lambda s: s.for_type(CodeType.EXTERNAL).reserved),
-    ("ext asgn", lambda s: s.for_type(CodeType.EXTERNAL).assigned),
+# (label, value of a summary, the type whose stock the column shows); the value is the sort key.
+COLUMNS: list[tuple[str, object, CodeType | None]] = [
+    ("campaign", lambda s: s.campaign_id, None),
+    ("tm avail", lambda s: s.for_type(CodeType.TM).available, CodeType.TM),
+    ("tm resv", lambda s: s.for_type(CodeType.TM).reserved, None),
+    ("tm asgn", lambda s: s.for_type(CodeType.TM).assigned, None),
+    ("ext avail", lambda s: s.for_type(CodeType.EXTERNAL).available, CodeType.EXTERNAL),
+    ("ext resv", lambda s: s.for_type(CodeType.EXTERNAL).reserved, None),
+    ("ext asgn", lambda s: s.for_type(CodeType.EXTERNAL).assigned, None),
 ]
 
 
-def _cell(value) -> Text:
+def _cell(value, low: bool = False) -> Text:
     if isinstance(value, int):
-        return Text(f"{value:,}", justify="right")
+        # Marked as well as coloured: a monochrome terminal shows it too.
+        return Text(f"{value:,}!" if low else f"{value:,} ", justify="right", style="bold red" if low else "")
     return Text(str(value))
 
 
 class BrowserScreen(PollingScreen):
     POLL_GROUPS = frozenset({"campaigns"})
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="browser.filter"),
-        Binding("s", "sort_next", "Sort", id="browser.sort"),
-        Binding("S", "sort_reverse", "Reverse", show=False, id="browser.reverse"),
-        Binding("r", "refresh", "Refresh", id="browser.refresh"),
-        Binding("p", "pause", "Pause", id="browser.pause"),
-        Binding("u", "upload", "Upload", id="browser.upload"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="browser.clear"),
+        Binding("slash", "filter", "Filter", id="browser.filter", tooltip="filter campaigns as you type (enter or escape to leave)"),
+        Binding("s", "sort_next", "Sort", id="browser.sort", group=SORT, tooltip="sort by the next column, reverse the order (or click a header)"),
+        Binding("S", "sort_reverse", "Reverse", show=False, id="browser.reverse", group=SORT),
+        Binding("enter", "open_selected", "Open", show=False, id="browser.open", tooltip="open the selected campaign"),
+        Binding("r", "refresh", "Refresh", show=False, id="browser.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
+        Binding("p", "pause", "Pause", show=False, id="browser.pause", group=REFRESH),
+        Binding("p", "resume", "Resume", show=False, id="browser.resume", group=REFRESH),
+        Binding("u", "upload", "Upload", id="browser.upload", tooltip="upload wizard, for the selected campaign"),
+        Binding("l", "app.lookup", "Lookup", id="browser.lookup"),
+        Binding("t", "app.traffic_pause", "Traffic", id="browser.traffic"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="browser.clear", tooltip="clear the filter"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.summaries: dict[str, CampaignSummary] = {}
+        self.loaded = False
         self.sort_column = 0
         self.sort_reverse = False
         self.poller: Poller | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Input(placeholder="filter campaigns (/)", id="filter")
-        yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="browser-status", classes="status")
+        yield ConsoleHeader()
+        yield FormInput(placeholder="filter campaigns (/)", id="filter")
+        yield RowTable(id="campaigns", zebra_stripes=True)
+        yield Static("", id="browser-empty", classes="empty")
+        yield StatusLine(id="browser-status", classes="status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for index, (label, _) in enumerate(COLUMNS):
+        for index, (label, _, _) in enumerate(COLUMNS):
             table.add_column(label, key=str(index))
         table.focus()
         self.poller = Poller(self, self.load_campaigns, self.console.refresh_seconds)
         self.poller.now()
+        self.show_status()
 
     # -- store calls ----------------------------------------------------------------------
 
@@ -84,15 +102,32 @@ class BrowserScreen(PollingScreen):
 
     def on_campaigns_loaded(self, message: CampaignsLoaded) -> None:
         self.summaries = {s.campaign_id: s for s in message.campaigns}
+        self.loaded = True
+        self.mark_refreshed()
         self.render_rows()
 
     # -- rendering ------------------------------------------------------------------------
 
+    def filter_text(self) -> str:
+        return self.query_one("#filter", Input).value.strip()
+
     def visible(self) -> list[CampaignSummary]:
-        text = self.query_one("#filter", Input).value.strip().lower()
+        text = self.filter_text().lower()
         rows = [s for s in self.summaries.values() if text in s.campaign_id.lower()]
         key = COLUMNS[self.sort_column][1]
         return sorted(rows, key=lambda s: (key(s), s.campaign_id), reverse=self.sort_reverse)
+
+    def cells(self, summary: CampaignSummary) -> list[Text]:
+        out = []
+        for _, value, stock_type in COLUMNS:
+            low = stock_type is not None and low_stock(summary.for_type(stock_type), self.console.low_stock[stock_type])
+            out.append(_cell(value(summary), low))
+        return out
+
+    def low_campaigns(self) -> int:
+        return sum(
+            1 for s in self.summaries.values() if any(low_stock(s.for_type(t), self.console.low_stock[t]) for t in CodeType)
+        )
 
     def render_rows(self) -> None:
         """Keyed updates: change only the cells that changed unless the row order did."""
@@ -102,16 +137,15 @@ class BrowserScreen(PollingScreen):
         current = [key.value for key in table.rows]
         if wanted == current:
             for summary in rows:
-                for index, (_, value) in enumerate(COLUMNS):
-                    text = _cell(value(summary))
-                    if table.get_cell(summary.campaign_id, str(index)).plain != text.plain:
+                for index, text in enumerate(self.cells(summary)):
+                    if table.get_cell(summary.campaign_id, str(index)) != text:
                         table.update_cell(summary.campaign_id, str(index), text)
         else:
             selected = current[table.cursor_row] if current and 0 <= table.cursor_row < len(current) else None
             with self.app.batch_update():
                 table.clear()
                 for summary in rows:
-                    table.add_row(*(_cell(value(summary)) for _, value in COLUMNS), key=summary.campaign_id)
+                    table.add_row(*self.cells(summary), key=summary.campaign_id)
                 if selected in wanted:
                     table.move_cursor(row=wanted.index(selected))
         self.label_columns()
@@ -119,7 +153,7 @@ class BrowserScreen(PollingScreen):
 
     def label_columns(self) -> None:
         table = self.query_one(DataTable)
-        for index, (label, _) in enumerate(COLUMNS):
+        for index, (label, _, _) in enumerate(COLUMNS):
             arrow = (" ▼" if self.sort_reverse else " ▲") if index == self.sort_column else ""
             table.ordered_columns[index].label = Text(label + arrow)
         table.refresh()
@@ -127,18 +161,53 @@ class BrowserScreen(PollingScreen):
     def show_poll_state(self) -> None:
         self.show_status()
 
+    def empty_text(self) -> str:
+        """What stands in for the table when it has no rows: why, and what to do."""
+        if self.summaries and not self.visible():
+            return f"No campaign matches '{escape(self.filter_text())}': escape clears the filter."
+        if self.summaries:
+            return ""
+        if self.console.store_state is StoreState.UNREACHABLE:
+            return f"[b]Cannot reach the store[/] ({escape(self.console.backends.store)}).\nThe console keeps trying; campaigns appear when it answers."
+        if self.console.store_state is StoreState.SLOW:
+            return "[b]The store is slow to answer[/] (busy, not down).\nThe console keeps trying; campaigns appear when it answers."
+        if self.loaded:
+            return "No campaigns yet: press u to upload codes."
+        return "Loading campaigns…"
+
     def show_status(self) -> None:
-        shown = len(self.query_one(DataTable).rows)
+        shown = len(self.visible())
+        empty = self.empty_text()
+        note = self.query_one("#browser-empty", Static)
+        note.update(empty)
+        note.display = bool(empty)
+        self.query_one(DataTable).display = not empty or bool(self.summaries and shown)
         poll = self.poller.describe() if self.poller else ""
-        if not self.summaries and self.poller is not None and self.poller.polls and not self.poller.running:
-            self.query_one("#browser-status", Static).update(f"no campaigns yet: press u to upload codes · {poll}")
+        stale = self.stale_text()
+        status = self.query_one("#browser-status", StatusLine)
+        if not self.summaries:
+            status.show(Part(stale, 9), Part(poll, 3))
             return
-        self.query_one("#browser-status", Static).update(
-            f"{shown} of {len(self.summaries)} campaigns · sorted by {COLUMNS[self.sort_column][0]}"
-            f"{' (reversed)' if self.sort_reverse else ''} · {poll} · enter opens"
+        low = self.low_campaigns()
+        count = f"{shown:,} of {plural(len(self.summaries), 'campaign')}" if self.filter_text() else plural(len(self.summaries), "campaign")
+        status.show(
+            Part(Text(stale, style="bold red"), 9) if stale else Part("", 0),
+            Part(count, 8),
+            Part(Text(f"{low} low on stock (!)", style="bold red"), 7) if low else Part("", 0),
+            Part(f"sorted by {COLUMNS[self.sort_column][0]}{' (reversed)' if self.sort_reverse else ''}", 4),
+            Part(poll, 5),
+            Part("enter opens", 2),
         )
 
     # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pause", "resume") and self.poller is not None:
+            return self.poller.paused == (action == "resume")
+        return True
+
+    def action_resume(self) -> None:
+        self.action_pause()
 
     @on(Input.Changed, "#filter")
     def filter_changed(self) -> None:
@@ -165,6 +234,11 @@ class BrowserScreen(PollingScreen):
         if not table.rows:
             return None
         return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def action_open_selected(self) -> None:
+        campaign = self.selected_campaign()
+        if campaign:
+            self.console.open_campaign(campaign)
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()

@@ -1,59 +1,64 @@
-"""One campaign: live count panels per type, the session chart, low-stock warnings and actions."""
+"""One campaign: live count panels per type, the availability charts, low-stock warnings and actions."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Iterable
 
+from rich.markup import escape
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from code_console.core.models import LOCAL_OPERATOR, CodeType
-from code_console.ui.messages import CodesRead, CodesSaved, CodesUpdated, CountsLoaded, Reserved
+from code_console.ui.dialogs.codes import CodesDialog
+from code_console.ui.dialogs.outcome import OutcomeScreen
+from code_console.ui.dialogs.reserve import ReserveDialog, ReserveOutcome
+from code_console.ui.dialogs.reserved import ReservedScreen
+from code_console.ui.fit import Part
+from code_console.ui.messages import CodesUpdated, CountsLoaded
+from code_console.ui.outcomes import summary, unchanged_count
 from code_console.ui.polling import Poller
-from code_console.ui.screens.actions import CodesDialog, CodesRequest, ReserveDialog, ReservedScreen, ReserveRequest
+from code_console.ui.saving import file_name
 from code_console.ui.screens.base import PollingScreen
-from code_console.ui.screens.dialogs import ConfirmScreen
 from code_console.ui.widgets.counts import CountPanel
+from code_console.ui.widgets.header import ConsoleHeader
+from code_console.ui.widgets.status import StatusLine
 
 ME = LOCAL_OPERATOR
-
-WHAT_CHANGES = {
-    "assign": "They become assigned for good: assigned codes can never be released or reserved again.",
-    "release": "Those that are reserved and not assigned go back to available; others are left as they are.",
-}
+REFRESH = Binding.Group("Refresh")
+HINT = "v reserve · a assign · x release · u upload · r refresh · l look up a code"
 
 
 class CampaignScreen(PollingScreen):
     POLL_GROUPS = frozenset({"counts"})
     BINDINGS = [
-        Binding("escape", "back", "Back", id="campaign.back"),
-        Binding("r", "refresh", "Refresh", id="campaign.refresh"),
-        Binding("p", "pause", "Pause", id="campaign.pause"),
-        Binding("v", "reserve", "Reserve", id="campaign.reserve"),
-        Binding("a", "assign", "Assign", id="campaign.assign"),
-        Binding("x", "release", "Release", id="campaign.release"),
-        Binding("u", "upload", "Upload", id="campaign.upload"),
+        Binding("escape", "back", "Back", id="campaign.back", tooltip="back to the campaigns (everywhere: back, close)"),
+        Binding("v", "reserve", "Reserve", id="campaign.reserve", tooltip="reserve N codes of a type (shown, can be saved)"),
+        Binding("a", "assign", "Assign", id="campaign.assign", tooltip="assign codes, pasted or read from a file"),
+        Binding("x", "release", "Release", id="campaign.release", tooltip="release codes, pasted or read from a file"),
+        Binding("u", "upload", "Upload", id="campaign.upload", tooltip="upload wizard for this campaign"),
+        Binding("r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
+        Binding("p", "pause", "Pause", show=False, id="campaign.pause", group=REFRESH),
+        Binding("p", "resume", "Resume", show=False, id="campaign.resume", group=REFRESH),
     ]
 
     def __init__(self, campaign: str) -> None:
         super().__init__()
         self.campaign = campaign
         self.poller: Poller | None = None
-        self.last_reserved: list[str] = []
         self.last_type = CodeType.TM
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(self.campaign, id="campaign-title", classes="status")
+        yield ConsoleHeader()
+        yield StatusLine(id="campaign-title", classes="status title")
         with Horizontal(id="panels"):
             for code_type in CodeType:
                 yield CountPanel(code_type, self.console.low_stock[code_type])
-        yield Static("v reserve · a assign · x release · u upload · l look up a code", id="last-result", classes="result")
+        yield Static(HINT, id="last-result", classes="result")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -66,7 +71,25 @@ class CampaignScreen(PollingScreen):
 
     def show_title(self) -> None:
         poll = self.poller.describe() if self.poller else ""
-        self.query_one("#campaign-title", Static).update(f"[b]{self.campaign}[/] · {poll} · r refresh now · p pause")
+        stale = self.stale_text()
+        paused = self.poller is not None and self.poller.paused
+        self.query_one("#campaign-title", StatusLine).show(
+            Part(Text(self.campaign, style="bold"), 10),
+            Part(Text(stale, style="bold red"), 9) if stale else Part("", 0),
+            Part(poll, 5),
+            Part("r refresh now", 2),
+            Part("p resume" if paused else "p pause", 3),
+        )
+        for panel in self.query(CountPanel):
+            panel.mark_stale(self.stale)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pause", "resume") and self.poller is not None:
+            return self.poller.paused == (action == "resume")
+        return True
+
+    def action_resume(self) -> None:
+        self.action_pause()
 
     # -- polling --------------------------------------------------------------------------
 
@@ -81,6 +104,7 @@ class CampaignScreen(PollingScreen):
             self.poller.finished()
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
+        self.mark_refreshed()
         for code_type, counts in message.counts.items():
             history = self.console.record_available(self.campaign, code_type, counts.available)
             self.query_one(f"#panel-{code_type.value}", CountPanel).show(counts, history)
@@ -97,106 +121,48 @@ class CampaignScreen(PollingScreen):
     # -- reserve --------------------------------------------------------------------------
 
     def action_reserve(self) -> None:
-        self.app.push_screen(ReserveDialog(self.campaign, self.last_type), self._reserve_chosen)
+        dialog = ReserveDialog(self.campaign, self.last_type, self.service.reserve_max_count)
+        self.app.push_screen(dialog, self._reserved)
 
-    def _reserve_chosen(self, request: ReserveRequest | None) -> None:
-        if request is None:
+    def _reserved(self, outcome: ReserveOutcome | None) -> None:
+        if outcome is None:
             return
-        body = (
-            f"Reserve {request.count:,} {request.code_type.value} codes in {self.campaign}.\n"
-            f"They move from available to reserved under one new reserveId for "
-            f"{self.console.ttl_text}, unless assigned or released before."
-        )
-        self.app.push_screen(ConfirmScreen("Reserve codes?", body, "Reserve"), partial(self._reserve_confirmed, request))
-
-    def _reserve_confirmed(self, request: ReserveRequest, confirmed: bool | None) -> None:
-        if confirmed:
-            self.reserve(request)
-
-    @work(thread=True, exclusive=False, exit_on_error=False, group="action")
-    def reserve(self, request: ReserveRequest) -> None:
-        codes = self.service.reserve(ME, self.campaign, request.code_type, request.count).codes
-        self.post_message(Reserved(self.campaign, request.code_type, request.count, codes))
-
-    def on_reserved(self, message: Reserved) -> None:
-        self.last_reserved = message.codes
-        self.last_type = message.code_type
-        self.show_result(
-            f"reserved {len(message.codes):,} of {message.requested:,} {message.code_type.value} codes"
-            + ("" if len(message.codes) == message.requested else " (the pool ran out)")
-        )
+        reservation = outcome.reservation
+        self.last_type = outcome.code_type
+        got = len(reservation.codes)
+        if got:
+            self.show_result(
+                f"reserved {got:,} of {outcome.requested:,} {outcome.code_type.value} codes"
+                + ("" if got == outcome.requested else " (the pool ran out)")
+                + f"\nreserveId [b]{escape(reservation.reserve_id)}[/]"
+            )
+        else:
+            self.show_result(f"no {outcome.code_type.value} codes available: nothing reserved")
         self.action_refresh()
-        default = str(self.console.save_dir / f"reserved-{self.campaign}-{message.code_type.value}-{len(message.codes)}.txt")
-        self.app.push_screen(
-            ReservedScreen(self.campaign, message.code_type, message.requested, message.codes, default),
-            partial(self._save_chosen, message.codes),
-        )
+        default = self.console.save_dir / file_name("reserved", self.campaign, outcome.code_type.value, reservation.reserve_id)
+        self.app.push_screen(ReservedScreen(outcome, default), lambda path: self._saved(path, got, reservation.reserve_id))
 
-    def _save_chosen(self, codes: list[str], path: str | None) -> None:
+    def _saved(self, path: str | None, count: int, reserve_id: str) -> None:
         if path:
-            self.save_codes(path, codes)
-
-    @work(thread=True, exclusive=False, exit_on_error=False, group="file")
-    def save_codes(self, path: str, codes: list[str]) -> None:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(codes) + "\n")
-        self.post_message(CodesSaved(path, len(codes)))
-
-    def on_codes_saved(self, message: CodesSaved) -> None:
-        self.notify(f"saved {message.count:,} codes to {message.path}")
-        self.show_result(f"saved {message.count:,} reserved codes to {message.path}")
+            self.notify(f"saved {count:,} codes to {path}", timeout=4)
+            self.show_result(f"saved {count:,} reserved codes to {escape(path)}\nreserveId [b]{escape(reserve_id)}[/]")
 
     # -- assign / release -----------------------------------------------------------------
 
     def action_assign(self) -> None:
-        self.app.push_screen(CodesDialog("assign", self.campaign, self.last_reserved), partial(self._codes_chosen, "assign"))
+        self.app.push_screen(CodesDialog("assign", self.campaign), self._updated)
 
     def action_release(self) -> None:
-        self.app.push_screen(CodesDialog("release", self.campaign, self.last_reserved), partial(self._codes_chosen, "release"))
+        self.app.push_screen(CodesDialog("release", self.campaign), self._updated)
 
-    def _codes_chosen(self, action: str, request: CodesRequest | None) -> None:
-        if request is None:
+    def _updated(self, message: CodesUpdated | None) -> None:
+        if message is None:
             return
-        if request.path:
-            self.read_codes(action, request.path)
-        else:
-            self.confirm_update(action, request.codes)
-
-    @work(thread=True, exclusive=False, exit_on_error=False, group="file")
-    def read_codes(self, action: str, path: str) -> None:
-        codes = self.service.read_code_list(path)
-        self.post_message(CodesRead(action, path, codes))
-
-    def on_codes_read(self, message: CodesRead) -> None:
-        if not message.codes:
-            self.notify(f"{message.path} holds no codes", severity="warning")
-            return
-        self.confirm_update(message.action, message.codes, message.path)
-
-    def confirm_update(self, action: str, codes: list[str], path: str | None = None) -> None:
-        source = f" from {path}" if path else ""
-        sample = ", ".join(codes[:3]) + (f" and {len(codes) - 3:,} more" if len(codes) > 3 else "")
-        body = f"{action.capitalize()} {len(codes):,} codes{source} in {self.campaign}: {sample}.\n{WHAT_CHANGES[action]}"
-        self.app.push_screen(
-            ConfirmScreen(f"{action.capitalize()} codes?", body, action.capitalize(), danger=action == "assign"),
-            partial(self._update_confirmed, action, codes),
-        )
-
-    def _update_confirmed(self, action: str, codes: list[str], confirmed: bool | None) -> None:
-        if confirmed:
-            self.update_codes(action, codes)
-
-    @work(thread=True, exclusive=False, exit_on_error=False, group="action")
-    def update_codes(self, action: str, codes: list[str]) -> None:
-        call = self.service.assign if action == "assign" else self.service.release
-        self.post_message(CodesUpdated(action, self.campaign, call(ME, self.campaign, codes)))
-
-    def on_codes_updated(self, message: CodesUpdated) -> None:
-        done = "assigned" if message.action == "assign" else "released"
-        text = f"{done} {message.result.updated:,} of {message.result.in_:,} codes (in: {message.result.in_:,}, updated: {message.result.updated:,})"
-        self.show_result(text)
-        self.notify(text)
+        self.show_result(escape(summary(message.action, message.result)))
         self.action_refresh()
+        if unchanged_count(message.result):
+            default = self.console.save_dir / file_name("unchanged", message.action, self.campaign, f"{self.console.wall_clock():%Y%m%d-%H%M%S}")
+            self.app.push_screen(OutcomeScreen(message.action, self.campaign, message.result, default))
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Reserve codes", f"Reserve N codes of a type in {self.campaign}", self.action_reserve)

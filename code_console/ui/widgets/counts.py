@@ -1,4 +1,4 @@
-"""The live status-count panel of one code type: counts, a session chart and the low-stock warning."""
+"""The live status-count panel of one code type: counts, the availability chart and the stock line."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from code_console.core.models import CodeType, StatusCounts
+from code_console.ui.stock import low_stock
+from code_console.ui.widgets.chart import AvailabilityChart
 
 
 class CountPanel(Vertical):
@@ -23,13 +25,12 @@ class CountPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", classes="counts")
-        yield Static("available over the session", classes="chart-label")
-        yield Sparkline([], classes="chart")
+        yield AvailabilityChart(classes="chart")
         yield Static("", classes="stock")
 
     @property
     def low(self) -> bool:
-        return self.counts is not None and self.counts.total > 0 and self.counts.available < self.threshold
+        return self.counts is not None and low_stock(self.counts, self.threshold)
 
     def show(self, counts: StatusCounts, history: Sequence[int]) -> None:
         self.counts = counts
@@ -39,11 +40,7 @@ class CountPanel(Vertical):
             f"[b]assigned[/]   {counts.assigned:>9,}\n"
             f"[dim]total[/]      {counts.total:>9,}"
         )
-        self.query_one(Sparkline).data = list(history)
-        if history:
-            self.query_one(".chart-label", Static).update(
-                f"available {min(history):,}–{max(history):,} · {len(history)} polls"
-            )
+        self.query_one(AvailabilityChart).show(history)
         stock = self.query_one(".stock", Static)
         if counts.total == 0:
             stock.update("[dim]no codes of this type[/]")
@@ -52,3 +49,7 @@ class CountPanel(Vertical):
         else:
             stock.update(f"[dim]stock ok (warning below {self.threshold:,})[/]")
         self.set_class(self.low, "low-stock")
+
+    def mark_stale(self, stale: bool) -> None:
+        """The store stopped answering: the numbers stay, dimmed, until the next refresh."""
+        self.set_class(stale, "stale")
