@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Sequence
+
+from pydantic import ValidationError
 
 from code_console.core.errors import CodeConsoleError, ErrorKind, InvalidInput
 
@@ -35,14 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="code-console",
         description="Promotional code inventory on MongoDB and S3. With no command, opens the console.",
-        epilog="Configuration comes from CODE_CONSOLE_* environment variables (see the README).",
+        epilog=(
+            "Configuration comes from CODE_CONSOLE_* environment variables (see the README). With no "
+            "CODE_CONSOLE_MONGO_URI the codes live in the embedded store, a SQLite file: "
+            f"{_embedded_path()} (CODE_CONSOLE_SQLITE_PATH to change it)."
+        ),
     )
+    parser.set_defaults(handler=_console)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("console", help="open the console on the configured MongoDB and S3 (the default)")
-    sub.add_parser("demo", help="open the console on the embedded store with sample campaigns and simulated traffic")
+    sub.add_parser("console", help="open the console on the configured store and S3 (the default)").set_defaults(handler=_console)
+    sub.add_parser(
+        "demo", help="open the console on a throwaway store with sample campaigns and simulated traffic"
+    ).set_defaults(handler=_console)
 
     up = sub.add_parser("upload", help="upload codes from an S3 key or a local CSV file")
+    up.set_defaults(handler=_upload, service=True)
     up.add_argument("campaign")
     src = up.add_mutually_exclusive_group(required=True)
     src.add_argument("--file-key", help="S3 key codes/{campaign}/{type}/{file}")
@@ -56,68 +65,206 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     res = sub.add_parser("reserve", help="reserve codes; prints a JSON array of codes")
+    res.set_defaults(handler=_reserve, service=True)
     res.add_argument("campaign")
     res.add_argument("--type", dest="code_type", required=True)
     res.add_argument("--count", required=True)
-    res.add_argument("--key", help="reservation key: a retry with the same key returns the same codes")
+    res.add_argument("--key", help="reservation key: every call with it gets the same codes; it belongs to this campaign, type and count")
+    res.add_argument(
+        "--with-reserve-id",
+        action="store_true",
+        help='print {"reserveId": ..., "codes": [...]} instead of the array, to name the reservation in assign and release',
+    )
 
-    for name, text in (("assign", "assign codes permanently"), ("release", "release reserved, unassigned codes")):
+    for name, text, whole in (
+        ("assign", "assign codes permanently", "assign only codes this reservation holds (expired ones too, while nobody took them)"),
+        ("release", "release reserved, unassigned codes", "release only codes this reservation still holds; with no codes, all of them"),
+    ):
         cmd = sub.add_parser(name, help=text)
+        cmd.set_defaults(handler=_assign if name == "assign" else _release, service=True)
         cmd.add_argument("campaign")
         cmd.add_argument("codes", nargs="*", metavar="CODE")
         cmd.add_argument("--codes-file", help="file with one code per line ('-' for standard input)")
-        if name == "release":
-            cmd.add_argument("--reserve-id", help="release every unassigned code of this reservation")
+        cmd.add_argument("--reserve-id", help=whole)
 
     cnt = sub.add_parser("count", help="count codes by status")
+    cnt.set_defaults(handler=_count, service=True)
     cnt.add_argument("campaign")
     cnt.add_argument("--type", dest="code_type", required=True)
     cnt.add_argument("--status", choices=["available", "reserved", "assigned"])
 
-    sub.add_parser("campaigns", help="list campaigns with per-type status counts")
+    sub.add_parser("campaigns", help="list campaigns with per-type status counts").set_defaults(handler=_campaigns, service=True)
 
     look = sub.add_parser("lookup", help="find a code: campaign, type, status, dates, reserveId")
+    look.set_defaults(handler=_lookup, service=True)
     look.add_argument("code")
     look.add_argument("--campaign")
 
+    chk = sub.add_parser("check", help="report the documents of a campaign that do not fit the schema (changes nothing)")
+    chk.set_defaults(handler=_check, service=True)
+    chk.add_argument("campaign")
+
     serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (needs CODE_CONSOLE_MONGO_URI)")
+    serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="default 8080, the original service's port; 0 picks a free one")
     serve.add_argument("--prefix", default=None, help="path prefix, for deployments behind a gateway")
-    serve.add_argument(
-        "--embedded", action="store_true", help="serve an in-process store (lost when the server stops) instead of MongoDB"
-    )
+    serve.add_argument("--embedded", action="store_true", help="serve the embedded store (the SQLite file) instead of MongoDB")
 
     tok = sub.add_parser("token", help="mint a JWT for local use (needs a configured secret or private key)")
+    tok.set_defaults(handler=_token)
     tok.add_argument("--subject", default="local-operator")
     tok.add_argument("--not-supreme", action="store_true", help="mint a token without the supreme claim")
     tok.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     return parser
 
 
+def _embedded_path() -> str:
+    from code_console.config import Settings
+
+    try:
+        return str(Settings().embedded_path)
+    except Exception:  # a malformed variable is reported when a command runs, not in --help
+        return "the user's data directory"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = args.command or "console"
     try:
-        if command in ("console", "demo"):
-            from code_console.ui.app import run_console
-
-            return run_console(demo=command == "demo")
-        if command == "serve":
-            from code_console.api.server import serve
-
-            return serve(host=args.host, port=args.port, prefix=args.prefix, embedded=args.embedded)
-        if command == "token":
-            from code_console.api.auth import mint_token_cli
-
-            return mint_token_cli(subject=args.subject, supreme=not args.not_supreme, ttl=args.ttl)
-        return _run_scripted(command, args)
+        if getattr(args, "service", False):
+            return _scripted(args)
+        return args.handler(args)
     except CodeConsoleError as exc:
         print(f"code-console: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_STATUS[exc.kind]
+    except ValidationError as exc:
+        print(f"code-console: invalid_setting: {_setting_problem(exc)}", file=sys.stderr)
+        return EXIT_STATUS[ErrorKind.NOT_CONFIGURED]
     except KeyboardInterrupt:
         print("code-console: interrupted", file=sys.stderr)
         return 130
+
+
+def _setting_problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    name = "_".join(str(part) for part in first.get("loc", ())).upper()
+    return f"{name}: {first.get('msg', 'invalid value')}"
+
+
+# -- commands without a store ------------------------------------------------------------------
+
+
+def _console(args) -> int:
+    from code_console.ui.app import run_console
+
+    return run_console(demo=args.command == "demo")
+
+
+def _serve(args) -> int:
+    from code_console.api.server import serve
+
+    return serve(host=args.host, port=args.port, prefix=args.prefix, embedded=args.embedded)
+
+
+def _token(args) -> int:
+    from code_console.api.auth import mint_token_cli
+
+    return mint_token_cli(subject=args.subject, supreme=not args.not_supreme, ttl=args.ttl)
+
+
+# -- commands on the store: each prints one JSON value on stdout ----------------------------------
+
+
+def _scripted(args) -> int:
+    from code_console import runtime
+    from code_console.core.models import Channel
+
+    wired = runtime.configured(prepare=False)  # the store prepares on first use, after the line below
+    me = runtime.operator(wired.settings, Channel.CLI)
+    # The first line of output says which store answered (stderr: stdout stays the JSON result).
+    print(f"code-console: store: {wired.service.describe().store}", file=sys.stderr)
+    try:
+        out = args.handler(wired.service, me, args)
+    finally:
+        wired.service.close()
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _upload(service, me, args):
+    progress = _ProgressBar() if sys.stderr.isatty() else None
+    try:
+        if args.file_key is not None:
+            if args.code_type:
+                raise InvalidInput("invalid_key", "--type is taken from the file key; do not pass it with --file-key")
+            result = service.upload_from_key(me, args.campaign, args.file_key, column=args.column, progress=progress)
+        else:
+            if not args.code_type:
+                raise InvalidInput("invalid_type", "--type (tm or external) is required with --file")
+            source = sys.stdin.buffer if args.file == "-" else args.file
+            result = service.upload_from_file(me, args.campaign, args.code_type, source, column=args.column, progress=progress)
+    finally:
+        if progress:
+            progress.finish()
+    # stdout stays the JSON result; how the file was read and what looks wrong go to stderr, a line each.
+    if result.layout is not None and not result.layout.plain:
+        print(f"code-console: read: {result.layout.describe()}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"code-console: warning: {warning.message}", file=sys.stderr)
+    if result.duplicates:
+        which = "code repeats" if result.duplicates == 1 else "codes repeat"
+        print(f"code-console: warning: {result.duplicates:,} {which} a code earlier in the file: stored once, counted under duplicates", file=sys.stderr)
+    return result.to_dict()
+
+
+def _reserve(service, me, args):
+    reservation = service.reserve(me, args.campaign, args.code_type, args.count, key=args.key)
+    if args.with_reserve_id:
+        return {"reserveId": reservation.reserve_id, "codes": reservation.codes}
+    print(f"code-console: reserveId: {reservation.reserve_id}", file=sys.stderr)
+    return reservation.codes
+
+
+def _assign(service, me, args):
+    return _outcome(service.assign(me, args.campaign, _read_codes(service, args), reserve_id=args.reserve_id))
+
+
+def _release(service, me, args):
+    if args.reserve_id and not (args.codes or args.codes_file):
+        return _outcome(service.release_reservation(me, args.campaign, args.reserve_id))
+    return _outcome(service.release(me, args.campaign, _read_codes(service, args), reserve_id=args.reserve_id))
+
+
+def _outcome(result) -> dict:
+    """The spec's {"count": {"in", "updated"}}, and the codes left as they were, by reason."""
+    out: dict = {"count": result.to_dict()}
+    unchanged = result.unchanged_dict()
+    if unchanged:
+        out["unchanged"] = unchanged
+        for reason, codes in unchanged.items():
+            print(f"code-console: {len(codes):,} not changed ({reason.replace('_', ' ')}): {', '.join(codes[:5])}"
+                  + (" …" if len(codes) > 5 else ""), file=sys.stderr)
+    return out
+
+
+def _count(service, me, args):
+    return service.count(me, args.campaign, args.code_type, args.status)
+
+
+def _campaigns(service, me, args):
+    return [c.to_dict() for c in service.campaigns(me)]
+
+
+def _lookup(service, me, args):
+    return [r.to_dict() for r in service.lookup(me, args.code, args.campaign)]
+
+
+def _check(service, me, args):
+    report = service.check(me, args.campaign)
+    for kind, entry in report.to_dict()["misfits"].items():
+        print(f"code-console: {entry['count']:,} documents: {entry['meaning']}", file=sys.stderr)
+    return report.to_dict()
 
 
 def _read_codes(service, args) -> list[str]:
@@ -129,80 +276,31 @@ def _read_codes(service, args) -> list[str]:
     return codes
 
 
-def _run_scripted(command: str, args) -> int:
-    from code_console.config import Settings
-    from code_console.core.models import LOCAL_OPERATOR as me
-    from code_console.runtime import open_service
-
-    service = open_service(Settings())
-    if command == "upload":
-        progress = _ProgressBar() if sys.stderr.isatty() else None
-        if args.file_key is not None:
-            if args.code_type:
-                raise InvalidInput("invalid_key", "--type is taken from the file key; do not pass it with --file-key")
-            result = service.upload_from_key(me, args.campaign, args.file_key, column=args.column, progress=progress)
-        else:
-            if not args.code_type:
-                raise InvalidInput("invalid_type", "--type (tm or external) is required with --file")
-            source = sys.stdin.buffer if args.file == "-" else args.file
-            result = service.upload_from_file(me, args.campaign, args.code_type, source, column=args.column, progress=progress)
-        if progress:
-            progress.finish()
-        # stdout stays the JSON result; how the file was read and what looks wrong go to stderr, a line each.
-        if result.layout is not None and not result.layout.plain:
-            print(f"code-console: read: {result.layout.describe()}", file=sys.stderr)
-        for warning in result.warnings:
-            print(f"code-console: warning: {warning.message}", file=sys.stderr)
-        if result.duplicates:
-            which = "code repeats" if result.duplicates == 1 else "codes repeat"
-            print(f"code-console: warning: {result.duplicates:,} {which} a code earlier in the file: stored once, counted under duplicates", file=sys.stderr)
-        out = result.to_dict()
-    elif command == "reserve":
-        out = service.reserve(me, args.campaign, args.code_type, args.count, key=args.key).codes
-    elif command == "assign":
-        out = {"count": service.assign(me, args.campaign, _read_codes(service, args)).to_dict()}
-    elif command == "release":
-        if args.reserve_id:
-            if args.codes or args.codes_file:
-                raise InvalidInput("invalid_codes", "give codes or --reserve-id, not both")
-            out = {"count": service.release_reservation(me, args.campaign, args.reserve_id).to_dict()}
-        else:
-            out = {"count": service.release(me, args.campaign, _read_codes(service, args)).to_dict()}
-    elif command == "count":
-        out = service.count(me, args.campaign, args.code_type, args.status)
-    elif command == "campaigns":
-        out = [c.to_dict() for c in service.campaigns(me)]
-    elif command == "lookup":
-        out = [r.to_dict() for r in service.lookup(me, args.code, args.campaign)]
-    else:  # pragma: no cover - argparse rejects unknown commands
-        raise InvalidInput("invalid_command", f"unknown command {command}")
-    json.dump(out, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
-
-
 class _ProgressBar:
-    """A one-line progress bar on stderr for interactive uploads."""
+    """Upload progress on stderr, drawn by Rich: the phase, a bar, codes, rate and time left."""
 
     def __init__(self) -> None:
-        self._started = time.monotonic()
-        self._last = 0.0
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("codes"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task = self._progress.add_task("checking", total=None)
+        self._progress.start()
 
     def __call__(self, p) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.1 and p.codes != p.total_codes:
-            return
-        self._last = now
-        rate = p.codes / max(now - self._started, 1e-6)
-        if p.total_codes:
-            frac = p.codes / p.total_codes
-            bar = "#" * int(frac * 30)
-            line = f"{p.phase:10} [{bar:<30}] {p.codes:,}/{p.total_codes:,} codes  {rate:,.0f}/s"
+        if p.phase == "writing":
+            what = f"writing batch {p.batch} of {p.batches}" if p.batch else "writing"
         else:
-            line = f"{p.phase:10} {p.codes:,} codes  {p.bytes_read / 1e6:,.1f} MB"
-        sys.stderr.write("\r" + line[:100].ljust(100))
-        sys.stderr.flush()
+            what = "checking the file"
+        self._progress.update(self._task, description=what, completed=p.codes, total=p.total_codes)
 
     def finish(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        self._progress.stop()

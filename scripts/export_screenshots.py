@@ -30,7 +30,8 @@ from code_console.core.models import CodeType  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
 from code_console.core.sqlite import SqliteStore  # noqa: E402
 from code_console.demo import SAMPLE_FILES, VerificationTraffic, seed, write_bucket  # noqa: E402
-from code_console.ui.app import DEMO_STORE_LABEL, CodeConsoleApp  # noqa: E402
+from code_console.runtime import DEMO_STORE_LABEL  # noqa: E402
+from code_console.ui.app import CodeConsoleApp  # noqa: E402
 from code_console.ui.screens.upload import UploadScreen  # noqa: E402
 
 OUT = ROOT / "screenshots"

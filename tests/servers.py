@@ -27,6 +27,9 @@ def secantus_binary() -> str | None:
     return str(here) if here.exists() else shutil.which("secantusd-py")
 
 
+OPLOG_MAX_ENTRIES = 2_000
+
+
 class SecantusServer:
     """A SecantusDB subprocess; can be killed and restarted on the same port (fault tests)."""
 
@@ -47,6 +50,9 @@ class SecantusServer:
 
     def start(self, timeout: float = 60.0) -> None:
         cmd = [self.binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", self.storage_path, "--log-level", "WARNING"]
+        # The tests need no oplog (no change streams): a small cap keeps each pruning step short
+        # (at the default 100,000 entries a pruning pass stalled every command for over a minute).
+        cmd += ["--oplog-max-entries", str(OPLOG_MAX_ENTRIES), "--oplog-retention-seconds", "60"]
         if self.test_commands:
             cmd.append("--enable-test-commands")
         log = open(self.log_path, "ab")

@@ -31,16 +31,23 @@ def cli(secantus, s3_bucket, tmp_path):
     return run
 
 
+def notes(result) -> list[str]:
+    """stderr after its first line, which names the store that answered."""
+    lines = result.stderr.decode().splitlines()
+    assert lines and lines[0].startswith("code-console: store: mongodb://127.0.0.1:"), lines
+    return lines[1:]
+
+
 def ok(result):
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stderr == b""
+    notes(result)
     return json.loads(result.stdout)
 
 
 def fails(result, status: int, code: str):
     assert result.returncode == status
     assert result.stdout == b""
-    lines = result.stderr.decode().strip().splitlines()
+    lines = notes(result)
     assert len(lines) == 1 and lines[0].startswith(f"code-console: {code}: "), lines
     return lines[0]
 
@@ -51,12 +58,17 @@ def test_full_lifecycle(cli, tmp_path):
     assert ok(cli("upload", "CAMP", "--type", "tm", "--file", str(codes))) == {"in": 20, "inserted": 20, "updated": 0}
     cli.client.put_object(Bucket=cli.bucket, Key="codes/CAMP/external/x.csv", Body=b"X1\nX2\nCLI001\n")
     assert ok(cli("upload", "CAMP", "--file-key", "codes/CAMP/external/x.csv")) == {"in": 3, "inserted": 2, "updated": 0, "conflicts": 1}
-    got = ok(cli("reserve", "CAMP", "--type", "tm", "--count", "5"))
+    reserved = cli("reserve", "CAMP", "--type", "tm", "--count", "5")
+    got = ok(reserved)
     assert isinstance(got, list) and len(set(got)) == 5
+    [reserve_id] = [line.split(": ")[-1] for line in notes(reserved)]
+    assert len(reserve_id) == 36 and reserve_id[14] == "4"  # a dashed UUID v4
     assert ok(cli("assign", "CAMP", *got[:2])) == {"count": {"in": 2, "updated": 2}}
     release_file = tmp_path / "release.txt"
     release_file.write_text("\n".join(got) + "\n")
-    assert ok(cli("release", "CAMP", "--codes-file", str(release_file))) == {"count": {"in": 5, "updated": 3}}
+    released = cli("release", "CAMP", "--codes-file", str(release_file))
+    assert ok(released) == {"count": {"in": 5, "updated": 3}, "unchanged": {"already_assigned": got[:2]}}
+    assert notes(released) == [f"code-console: 2 not changed (already assigned): {got[0]}, {got[1]}"]
     assert ok(cli("count", "CAMP", "--type", "tm")) == {"available": 18, "reserved": 0, "assigned": 2}
     assert ok(cli("count", "CAMP", "--type", "tm", "--status", "assigned")) == {"assigned": 2}
     assert ok(cli("campaigns")) == [
@@ -83,7 +95,7 @@ def test_upload_column_warnings_and_duplicates_on_stderr(cli, tmp_path):
     out = json.loads(result.stdout)
     assert {k: out[k] for k in ("in", "inserted", "updated", "duplicates")} == {"in": 3, "inserted": 2, "updated": 0, "duplicates": 1}
     assert [w["kind"] for w in out["warnings"]] == ["scientific_notation"]
-    assert result.stderr.decode().splitlines() == [
+    assert notes(result) == [
         "code-console: read: delimiter ';' (sep= line); header on line 2 skipped (id, Voucher Code, value); "
         "codes from column 2 'Voucher Code' (named by the header)",
         "code-console: warning: 1 code looks like a number a spreadsheet wrote in scientific notation (digits are lost): line 4 1.23457E+11",
@@ -96,7 +108,7 @@ def test_upload_column_warnings_and_duplicates_on_stderr(cli, tmp_path):
     assert line.startswith("code-console: several_fields: line 1: holds 6 values separated by commas")
     chosen = cli("upload", "R", "--type", "tm", "--file", str(row), "--column", "2")
     assert json.loads(chosen.stdout) == {"in": 1, "inserted": 1, "updated": 0}
-    assert chosen.stderr.decode() == "code-console: read: delimiter ',' (detected); codes from column 2 (chosen)\n"
+    assert notes(chosen) == ["code-console: read: delimiter ',' (detected); codes from column 2 (chosen)"]
     assert ok(cli("reserve", "R", "--type", "tm", "--count", "5")) == ["A2"]
 
 

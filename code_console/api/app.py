@@ -10,6 +10,8 @@ a supreme principal may act", live in the core.
 
 from __future__ import annotations
 
+import json
+
 import functools
 import logging
 import threading
@@ -101,6 +103,15 @@ def name_errors(request: Request, names: dict[str, Named]) -> None:
     request.state.error_names = names
 
 
+def _codes_and_reservation(body: Any) -> tuple[Any, Any]:
+    """The body's `codes`, and the `reserveId` it names (None when absent: the spec's call)."""
+    if not isinstance(body, dict):
+        return None, None
+    if "reserveId" in body and not isinstance(body["reserveId"], str):
+        raise InvalidInput("invalid_reserve_id", f"reserveId must be a string, not {json.dumps(body['reserveId'])[:40]}")
+    return body.get("codes"), body.get("reserveId")
+
+
 def codes_error_name(body: Any) -> Named:
     """assign/release: which of the original's three errors a refused `codes` is."""
     codes = body.get("codes") if isinstance(body, dict) else None
@@ -119,15 +130,17 @@ def create_app(
     metrics: Metrics | None = None,
     stopping: threading.Event | None = None,
 ) -> FastAPI:
-    prefix = normalize_prefix(settings.api_prefix if prefix is None else prefix)
+    prefix = normalize_prefix(settings.api.prefix if prefix is None else prefix)
     verifier = TokenVerifier.from_settings(settings)
     metrics = metrics or Metrics()
+    # Codes reserved, assigned and released through this instance: counted from the core's change events.
+    service.subscribe(metrics.observe_change)
     stopping = stopping or threading.Event()
-    retry_after = settings.api_retry_after_seconds
-    json_bodies = JsonReader(max_bytes=settings.api_max_json_bytes, concurrency=settings.api_json_parse_concurrency)
+    retry_after = settings.api.retry_after_seconds
+    json_bodies = JsonReader(max_bytes=settings.api.max_json_bytes, concurrency=settings.api.json_parse_concurrency)
     core = CoreCalls()
-    max_count = getattr(service, "reserve_max_count", settings.reserve_max_count)
-    code_length = getattr(service, "code_max_length", settings.code_max_length)
+    max_count = getattr(service, "reserve_max_count", settings.inventory.reserve_max_count)
+    code_length = getattr(service, "code_max_length", settings.inventory.code_max_length)
 
     app = FastAPI(
         title="code-console",
@@ -170,10 +183,14 @@ def create_app(
     async def upload(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
         campaignId = request.path_params["campaignId"]  # declared in schema.py, with its pattern
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        column = request.query_params.get("column") or None
         if media == "text/csv":
-            body = await spool(request, settings.api_max_body_bytes)
+            body = await spool(request, settings.api.max_body_bytes)
             try:
-                result = await core(service.upload_from_file, who, campaignId, request.query_params.get("type"), body, cancel=stopping)
+                result = await core(
+                    service.upload_from_file, who, campaignId, request.query_params.get("type"), body,
+                    column=column, cancel=stopping, source_name="a text/csv request body",
+                )
             finally:
                 body.close()
         else:
@@ -181,8 +198,11 @@ def create_app(
             name_errors(request, {"invalid_key": errors.INVALID_FILE_KEY})
             payload = await json_bodies.read(request)
             file_key = payload.get("fileKey") if isinstance(payload, dict) else None
-            result = await core(service.upload_from_key, who, campaignId, file_key, cancel=stopping)
-        return ok(request, {"count": result.to_dict()})
+            result = await core(service.upload_from_key, who, campaignId, file_key, column=column, cancel=stopping)
+        answer: dict = {"count": result.counts()}
+        if result.warnings:
+            answer["warnings"] = [w.to_dict() for w in result.warnings]
+        return ok(request, answer)
 
     @api.get(
         "/{campaignId}/reserve",
@@ -205,7 +225,6 @@ def create_app(
             name_errors(request, {"invalid_count": errors.MISSING_RESERVE_PARAMS, "invalid_type": errors.MISSING_RESERVE_PARAMS})
         key = request.headers.get("idempotency-key")
         reservation = await core(service.reserve, who, campaignId, code_type, count, key=key)
-        metrics.codes("reserved", len(reservation.codes))
         return ok(request, list(reservation.codes), headers={"Reservation-Id": reservation.reserve_id})
 
     update_responses = {
@@ -224,8 +243,8 @@ def create_app(
         campaignId = request.path_params["campaignId"]  # declared in schema.py, with its pattern
         body = await json_bodies.read(request)
         name_errors(request, {"invalid_codes": codes_error_name(body)})
-        result = await core(service.assign, who, campaignId, body.get("codes") if isinstance(body, dict) else None)
-        metrics.codes("assigned", result.updated)
+        codes, reserve_id = _codes_and_reservation(body)
+        result = await core(service.assign, who, campaignId, codes, reserve_id=reserve_id)
         return ok(request, {"count": result.to_dict(), "unchanged": result.unchanged_dict()})
 
     @api.post(
@@ -239,8 +258,8 @@ def create_app(
         campaignId = request.path_params["campaignId"]  # declared in schema.py, with its pattern
         body = await json_bodies.read(request)
         name_errors(request, {"invalid_codes": codes_error_name(body)})
-        result = await core(service.release, who, campaignId, body.get("codes") if isinstance(body, dict) else None)
-        metrics.codes("released", result.updated)
+        codes, reserve_id = _codes_and_reservation(body)
+        result = await core(service.release, who, campaignId, codes, reserve_id=reserve_id)
         return ok(request, {"count": result.to_dict(), "unchanged": result.unchanged_dict()})
 
     @api.get(
@@ -290,10 +309,10 @@ def create_app(
 
     app.include_router(open_routes)
     app.include_router(api)
-    if settings.api_dev_endpoints:
+    if settings.api.dev_endpoints:
         app.include_router(_dev_routes(prefix, settings, principal))
         log.warning("development endpoints are on: POST /dev/token mints supreme tokens for anyone")
-    if settings.api_docs:
+    if settings.api.docs:
 
         @app.get(f"{prefix}/docs", include_in_schema=False)
         async def api_docs() -> HTMLResponse:
@@ -324,7 +343,7 @@ def create_app(
     app.add_middleware(
         RequestContext,
         metrics=metrics,
-        max_body_bytes=max(settings.api_max_body_bytes, settings.api_max_json_bytes),
+        max_body_bytes=max(settings.api.max_body_bytes, settings.api.max_json_bytes),
         retry_after=retry_after,
     )
     return app

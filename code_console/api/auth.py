@@ -57,7 +57,7 @@ def _pem(value: str) -> bytes:
 
 
 def _allowed(settings: Settings) -> set[str]:
-    names = {a.strip().upper() for a in settings.jwt_algorithms.split(",") if a.strip()}
+    names = {a.strip().upper() for a in settings.jwt.algorithms.split(",") if a.strip()}
     unknown = names - set(SUPPORTED_ALGORITHMS)
     if unknown:
         raise NotConfigured(
@@ -69,9 +69,9 @@ def _allowed(settings: Settings) -> set[str]:
 
 def secret_bytes(settings: Settings) -> bytes | None:
     """The HS256 secret, refused if shorter than 32 bytes (CODE_CONSOLE_JWT_SECRET)."""
-    if not settings.jwt_secret:
+    if not settings.jwt.secret:
         return None
-    secret = settings.jwt_secret.encode("utf-8")
+    secret = settings.jwt.secret.encode("utf-8")
     if len(secret) < MIN_SECRET_BYTES:
         raise NotConfigured(
             "jwt_secret_too_short",
@@ -120,9 +120,9 @@ class TokenVerifier:
         secret = secret_bytes(settings)
         if secret and "HS256" in allowed:
             keys["HS256"] = secret
-        if settings.jwt_public_key:
+        if settings.jwt.public_key:
             try:
-                public = serialization.load_pem_public_key(_pem(settings.jwt_public_key))
+                public = serialization.load_pem_public_key(_pem(settings.jwt.public_key))
             except ValueError as exc:
                 raise NotConfigured("jwt_key_invalid", f"the JWT public key cannot be read: {exc}") from None
             alg = _public_key_algorithm(public)
@@ -137,11 +137,11 @@ class TokenVerifier:
             )
         return cls(
             keys=keys,
-            issuer=settings.jwt_issuer or None,
-            audience=settings.jwt_audience or None,
-            supreme_claim=settings.jwt_supreme_claim,
-            leeway_seconds=min(settings.jwt_leeway_seconds, 60),
-            require_exp=settings.jwt_require_exp,
+            issuer=settings.jwt.issuer or None,
+            audience=settings.jwt.audience or None,
+            supreme_claim=settings.jwt.supreme_claim,
+            leeway_seconds=min(settings.jwt.leeway_seconds, 60),
+            require_exp=settings.jwt.require_exp,
         )
 
     @property
@@ -219,9 +219,9 @@ def bearer_token(authorization: str | None) -> str:
 
 def signing_key(settings: Settings) -> tuple[Any, str]:
     """The key and algorithm `code-console token` signs with: the private key if set, else the secret."""
-    if settings.jwt_private_key:
+    if settings.jwt.private_key:
         try:
-            private = serialization.load_pem_private_key(_pem(settings.jwt_private_key), password=None)
+            private = serialization.load_pem_private_key(_pem(settings.jwt.private_key), password=None)
         except (ValueError, TypeError) as exc:
             raise NotConfigured("jwt_key_invalid", f"the JWT private key cannot be read: {exc}") from None
         algorithm = _private_key_algorithm(private)
@@ -241,11 +241,11 @@ def mint_token(settings: Settings, *, subject: str, supreme: bool, ttl: int, now
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {"sub": subject, "iat": issued, "exp": issued + ttl}
     if supreme:
-        claims[settings.jwt_supreme_claim] = True
-    if settings.jwt_issuer:
-        claims["iss"] = settings.jwt_issuer
-    if settings.jwt_audience:
-        claims["aud"] = settings.jwt_audience
+        claims[settings.jwt.supreme_claim] = True
+    if settings.jwt.issuer:
+        claims["iss"] = settings.jwt.issuer
+    if settings.jwt.audience:
+        claims["aud"] = settings.jwt.audience
     return jwt.encode(claims, key, algorithm=algorithm)
 
 

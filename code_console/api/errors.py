@@ -90,6 +90,9 @@ NAMED_BY_CODE: dict[str, Named] = {
     "store_unavailable": Named("storeUnavailable", "Service Unavailable"),
     "object_store_unavailable": Named("objectStoreUnavailable", "Service Unavailable"),
     "internal": INTERNAL,
+    "reservation_key_reused": Named("reservationKeyReused", "Reservation key reused."),
+    "reservation_expired": Named("reservationExpired", "Reservation expired."),
+    "invalid_reserve_id": Named("invalidReserveId", "Invalid reserveId."),
 }
 
 # When neither the route nor the code names it: by kind.

@@ -21,6 +21,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from code_console.core.models import ChangeEvent, EventKind
+
 # generate_latest writes the classic text format, version 0.0.4.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
@@ -65,6 +67,14 @@ class _PlainCount(Collector):
         yield Metric(self.name, self.documentation, "unknown")
 
 
+_OPERATION_BY_EVENT = {
+    EventKind.RESERVED: "reserved",
+    EventKind.ASSIGNED: "assigned",
+    EventKind.RELEASED: "released",
+    EventKind.RESERVATION_RELEASED: "released",
+}
+
+
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -107,6 +117,12 @@ class Metrics:
     def codes(self, operation: str, n: int) -> None:
         if operation in OPERATIONS and n > 0:
             self._codes.labels(operation).inc(n)
+
+    def observe_change(self, event: ChangeEvent) -> None:
+        """A CodeService observer: codes reserved, assigned and released through this instance."""
+        operation = _OPERATION_BY_EVENT.get(event.kind)
+        if operation is not None:
+            self.codes(operation, len(event.codes))
 
     def requests_total(self, route: str, method: str, status: int) -> int:
         value = self.registry.get_sample_value(

@@ -115,7 +115,12 @@ def codes_body(max_length: int) -> dict[str, Any]:
                     "type": "object",
                     "required": ["codes"],
                     "properties": {
-                        "codes": {"type": "array", "minItems": 1, "maxItems": MAX_CODES_PER_CALL, "items": code_schema(max_length)}
+                        "codes": {"type": "array", "minItems": 1, "maxItems": MAX_CODES_PER_CALL, "items": code_schema(max_length)},
+                        "reserveId": {
+                            "type": "string",
+                            "pattern": _ecma(RESERVATION_KEY_PATTERN),
+                            "description": "the reservation the caller holds the codes under: only codes it still holds change",
+                        },
                     },
                 },
                 "example": {"codes": ["CODE001", "CODE002"]},
@@ -129,6 +134,13 @@ def upload_operation() -> dict[str, Any]:
         "parameters": [
             campaign_parameter(),
             type_parameter(False, "tm or external: required with a text/csv body; with a JSON body the type comes from the key and this is ignored"),
+            {
+                "name": "column",
+                "in": "query",
+                "required": False,
+                "description": "the column that holds the codes: a header name or a number from 1 (default: the column a header names code, coupon, voucher or promo)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+            },
         ],
         "requestBody": {
             "required": True,
@@ -160,6 +172,11 @@ UPLOAD_COUNT = {
     "type": "object",
     "required": ["count"],
     "properties": {
+        "warnings": {
+            "type": "array",
+            "description": "codes that look damaged or that differ only by case (uploaded all the same)",
+            "items": {"type": "object"},
+        },
         "count": {
             "type": "object",
             "required": ["in", "inserted", "updated"],

@@ -26,7 +26,7 @@ from code_console.api.auth import TokenVerifier
 from code_console.api.logs import log_config
 from code_console.api.protocol import GuardedH11Protocol
 from code_console.config import Settings
-from code_console.core.errors import InvalidInput, NotConfigured
+from code_console.core.errors import InvalidInput
 from code_console.core.service import CodeService
 
 log = logging.getLogger("code_console.api")
@@ -75,23 +75,23 @@ def build_server(
     stopping = threading.Event()
     app = create_app(service, settings, prefix=prefix, stopping=stopping)
     protocol = GuardedH11Protocol.configured(
-        header_timeout=settings.api_header_timeout_seconds,
-        body_timeout=settings.api_body_timeout_seconds,
-        max_connections=settings.api_max_connections,
+        header_timeout=settings.api.header_timeout_seconds,
+        body_timeout=settings.api.body_timeout_seconds,
+        max_connections=settings.api.max_connections,
     )
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         http=protocol,
-        log_config=log_config(settings.api_log_level),
+        log_config=log_config(settings.api.log_level),
         access_log=False,  # the API logs each request itself, as JSON with its correlation id
         server_header=False,
         lifespan="off",
-        timeout_keep_alive=settings.api_keep_alive_seconds,
-        limit_concurrency=settings.api_max_connections,
-        h11_max_incomplete_event_size=settings.api_max_header_bytes,
-        timeout_graceful_shutdown=settings.api_shutdown_timeout_seconds,
+        timeout_keep_alive=settings.api.keep_alive_seconds,
+        limit_concurrency=settings.api.max_connections,
+        h11_max_incomplete_event_size=settings.api.max_header_bytes,
+        timeout_graceful_shutdown=settings.api.shutdown_timeout_seconds,
     )
     return ApiServer(config, stopping=stopping)
 
@@ -102,37 +102,22 @@ def check_port(port: int) -> int:
     return port
 
 
-def check_store(settings: Settings, *, embedded: bool) -> None:
-    """A mistyped variable must not serve an empty in-process inventory to the verification service."""
-    if embedded and settings.mongo_uri:
-        raise NotConfigured(
-            "store_ambiguous", "--embedded was given but CODE_CONSOLE_MONGO_URI is set: unset the variable, or drop --embedded"
-        )
-    if not embedded and not settings.mongo_uri:
-        raise NotConfigured(
-            "mongo_not_configured",
-            "CODE_CONSOLE_MONGO_URI is not set: set it to serve codes from MongoDB, or pass --embedded "
-            "for an in-process store that is lost when the server stops",
-        )
-
-
 def serve(*, host: str, port: int, prefix: str | None = None, embedded: bool = False) -> int:
-    from code_console.runtime import open_service
+    from code_console import runtime
 
     check_port(port)
     settings = Settings()
     TokenVerifier.from_settings(settings)  # a server no token can pass is a configuration error: say so first
-    check_store(settings, embedded=embedded)
-    service = open_service(settings)
+    service = runtime.serving(settings, embedded=embedded).service
     server = build_server(service, settings, host=host, port=port, prefix=prefix)
     app = server.config.app
     log.info(
         "starting",
         extra={
             "store": service.describe().store,
-            "prefix": normalize_prefix(prefix if prefix is not None else settings.api_prefix) or "/",
+            "prefix": normalize_prefix(prefix if prefix is not None else settings.api.prefix) or "/",
             "jwt_algorithms": app.state.verifier.algorithms,
-            "jwt_supreme_claim": settings.jwt_supreme_claim,
+            "jwt_supreme_claim": settings.jwt.supreme_claim,
         },
     )
     # uvicorn re-raises the signal it caught once it has shut down; with the default SIGTERM
@@ -144,7 +129,7 @@ def serve(*, host: str, port: int, prefix: str | None = None, embedded: bool = F
         server.run()
     finally:
         core = app.state.core
-        if not core.wait_idle(settings.api_shutdown_timeout_seconds):
+        if not core.wait_idle(settings.api.shutdown_timeout_seconds):
             abandoned = core.running
         service.close()
     if abandoned:

@@ -70,6 +70,41 @@ LOCAL_OPERATOR = Principal(subject="local-operator", supreme=True)
 Clock = Callable[[], datetime]
 
 
+class EventKind(str, enum.Enum):
+    UPLOADED = "uploaded"
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+    RELEASED = "released"
+    RESERVATION_RELEASED = "reservation_released"  # a whole reservation, by its reserveId
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One change to the inventory, as the façade made it: who, when (the database's clock), what.
+
+    `codes` are the codes that changed (reserve: those handed out; assign and release: those
+    updated). `details` carry what else the kind has: upload `{"source", "in", "inserted",
+    "updated", "conflicts", "duplicates", "warnings"}`; reserve `{"asked", "given"}`; assign
+    and release `{"in", "updated", "unchanged": {reason: [codes]}}`.
+    Observers registered with `CodeService.subscribe` receive every event after the change.
+    """
+
+    kind: EventKind
+    campaign_id: str
+    at: datetime
+    actor: str
+    channel: Channel
+    request_id: str | None = None
+    code_type: CodeType | None = None
+    reserve_id: str | None = None
+    key: str | None = None
+    codes: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Observer = Callable[["ChangeEvent"], None]
+
+
 @dataclass(frozen=True)
 class Backends:
     """What an installation runs on, as shown in headers and logs (URIs with secrets redacted)."""
@@ -246,12 +281,17 @@ class UploadResult:
     warnings: tuple[CodeWarning, ...] = ()
     layout: FileLayout | None = None
 
-    def to_dict(self) -> dict:
-        out: dict = {"in": self.in_, "inserted": self.inserted, "updated": self.updated}
+    def counts(self) -> dict[str, int]:
+        """The spec's `{in, inserted, updated}`, plus `conflicts` and `duplicates` when there are any."""
+        out = {"in": self.in_, "inserted": self.inserted, "updated": self.updated}
         if self.conflicts:
             out["conflicts"] = self.conflicts
         if self.duplicates:
             out["duplicates"] = self.duplicates
+        return out
+
+    def to_dict(self) -> dict:
+        out: dict = self.counts()
         if self.warnings:
             out["warnings"] = [w.to_dict() for w in self.warnings]
         return out

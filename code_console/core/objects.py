@@ -162,4 +162,5 @@ def s3_client(*, endpoint_url: str | None, region: str, timeout_seconds: float):
         retries={"max_attempts": 3, "mode": "standard"},
         s3={"addressing_style": "path"},
     )
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+    # A session of its own: credentials are looked up now, not cached from an earlier client.
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config)

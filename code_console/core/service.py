@@ -7,6 +7,7 @@ nothing when it is not supreme. Time comes from the database's clock (or an inje
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import re
@@ -16,13 +17,16 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from code_console.core.csvcodes import FileReport, iter_codes, scan
 from code_console.core.code_rule import normalize_code
 from code_console.core.errors import BadFile, Conflict, Forbidden, InvalidCode, InvalidInput, NotConfigured, NotFound, StoreUnavailable
 from code_console.core.models import (
     Backends,
+    ChangeEvent,
+    EventKind,
+    Observer,
     CampaignSummary,
     Cancel,
     Clock,
@@ -55,6 +59,7 @@ from code_console.core.upload import run_upload
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 MAX_CODES_PER_CALL = 100_000
+log = logging.getLogger("code_console.core")
 # Candidates fetched per missing code: enough that concurrent callers rarely pick the same ones.
 # Each lost race doubles the window (up to MAX_WINDOW), spreading contenders further apart.
 OVERSAMPLE = 3
@@ -160,6 +165,7 @@ class CodeService:
         self._stamp_lock = threading.Lock()
         self._last_stamp: datetime | None = None
         self._keys_made = 0
+        self._observers: list[Observer] = []
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -170,6 +176,33 @@ class CodeService:
 
     def _cutoff(self, now: datetime) -> datetime:
         return now - self.reservation_ttl
+
+    # -- change events ------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call `observer(event)` after every change (metrics, the audit trail, alerts are each
+        one observer). Returns a function that unsubscribes it. An observer that raises is
+        logged and never fails the change, which has happened."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
+
+    def _emit(self, principal: Principal, kind: EventKind, campaign_id: str, **fields) -> None:
+        if not self._observers:
+            return
+        event = ChangeEvent(
+            kind=kind,
+            campaign_id=campaign_id,
+            at=self.clock(),
+            actor=principal.subject,
+            channel=principal.channel,
+            request_id=principal.request_id,
+            **fields,
+        )
+        for observer in list(self._observers):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("an observer failed on a %s event", kind.value)
 
     # -- the installation ---------------------------------------------------------------
 
@@ -229,9 +262,11 @@ class CodeService:
         objects = self._require_objects()
         body, size = objects.open(file_key)
         try:
-            return self._upload(campaign_id, code_type, body, size, column=column, progress=progress, cancel=cancel)
+            result = self._upload(campaign_id, code_type, body, size, column=column, progress=progress, cancel=cancel)
         finally:
             _close(body)
+        self._uploaded(principal, campaign_id, code_type, file_key, result)
+        return result
 
     def upload_from_file(
         self,
@@ -243,18 +278,31 @@ class CodeService:
         column: str | int | None = None,
         progress: ProgressCallback | None = None,
         cancel: Cancel | None = None,
+        source_name: str | None = None,
     ) -> UploadResult:
-        """Upload a local CSV file or binary stream; `column` as in csvcodes.parse_column (None: automatic)."""
+        """Upload a local CSV file or binary stream; `column` as in csvcodes.parse_column (None: automatic).
+
+        `source_name` names a stream in the change event (a path names itself)."""
         self._authorize(principal)
         validate_campaign_id(campaign_id)
         code_type = CodeType.parse(code_type)
         if isinstance(source, (str, os.PathLike)):
             path = Path(source)
+            if path.is_dir():
+                raise InvalidInput("not_a_file", f"{path} is a folder, not a file of codes")
             if not path.is_file():
                 raise NotFound("file_not_found", f"no such file: {path}")
             with open(path, "rb") as fh:
-                return self._upload(campaign_id, code_type, fh, path.stat().st_size, column=column, progress=progress, cancel=cancel)
-        return self._upload(campaign_id, code_type, source, None, column=column, progress=progress, cancel=cancel)
+                result = self._upload(campaign_id, code_type, fh, path.stat().st_size, column=column, progress=progress, cancel=cancel)
+            source_name = source_name or path.name
+        else:
+            result = self._upload(campaign_id, code_type, source, None, column=column, progress=progress, cancel=cancel)
+        self._uploaded(principal, campaign_id, code_type, source_name or "a stream", result)
+        return result
+
+    def _uploaded(self, principal: Principal, campaign_id: str, code_type: CodeType, source: str, result: UploadResult) -> None:
+        details = {"source": source, **result.to_dict()}
+        self._emit(principal, EventKind.UPLOADED, campaign_id, code_type=code_type, details=details)
 
     def _upload(self, campaign_id, code_type, source, size, *, column, progress, cancel) -> UploadResult:
         return run_upload(
@@ -345,8 +393,9 @@ class CodeService:
         try:
             if key is None:
                 reserve_id = str(uuid.uuid4())
-                return Reservation(reserve_id, self._take(campaign_id, code_type, count, reserve_id, []))
-            return self._reserve_with_key(principal, campaign_id, code_type, count, key)
+                reservation = Reservation(reserve_id, self._take(campaign_id, code_type, count, reserve_id, []))
+            else:
+                reservation = self._reserve_with_key(principal, campaign_id, code_type, count, key)
         except StoreUnavailable as exc:
             # A write whose reply was lost may have reserved codes: say what a retry does.
             if key:
@@ -357,6 +406,17 @@ class CodeService:
                     "pass a reservation key (--key, Idempotency-Key) so that a retry is safe"
                 )
             raise StoreUnavailable(None, f"{exc.message}; {advice}", **exc.details) from exc
+        self._emit(
+            principal,
+            EventKind.RESERVED,
+            campaign_id,
+            code_type=code_type,
+            reserve_id=reservation.reserve_id,
+            key=key,
+            codes=tuple(reservation.codes),
+            details={"asked": count, "given": len(reservation.codes)},
+        )
+        return reservation
 
     def _take(self, campaign_id: str, code_type: CodeType, count: int, reserve_id: str, got: list[str], renew=None) -> list[str]:
         """Reserve codes under `reserve_id` until it holds `count` (those in `got` included) or the pool is empty.
@@ -441,7 +501,7 @@ class CodeService:
             if stored.lease_until is None or stored.lease_until <= now:
                 until = now + KEY_LEASE
                 if self.store.lease_key(key, stored.lease_owner, stored.lease_until, owner, until):
-                    return self._make_keyed(replace(stored, lease_owner=owner, lease_until=until), owner)
+                    return self._make_keyed(replace(stored, lease_owner=owner, lease_until=until), owner, taken_over=True)
             if time.monotonic() > deadline:
                 raise StoreUnavailable(
                     "reservation_in_progress", f"the reservation with key {key!r} is still being made by another call"
@@ -452,7 +512,7 @@ class CodeService:
             if stored is None:  # pruned meanwhile (its retention ended): the key is new again
                 return self._reserve_with_key(principal, campaign_id, code_type, count, key)
 
-    def _make_keyed(self, record: KeyRecord, owner: str) -> Reservation:
+    def _make_keyed(self, record: KeyRecord, owner: str, *, taken_over: bool = False) -> Reservation:
         key, campaign_id, code_type = record.key, record.campaign_id, CodeType(record.code_type)
         lease = [record.lease_until]
 
@@ -465,9 +525,12 @@ class CodeService:
                 raise _LeaseLost()
             lease[0] = until
 
-        cutoff = self.clock() - self.reservation_ttl
-        # Codes an earlier maker of this reservation took before it stopped answering.
-        held = [s.code for s in self.store.holding(campaign_id, key, record.count + MAX_WINDOW) if status_of(s.values(), cutoff) is Status.RESERVED]
+        held: list[str] = []
+        if taken_over:
+            # Codes an earlier maker of this reservation took before it stopped answering.
+            cutoff = self.clock() - self.reservation_ttl
+            found = self.store.holding(campaign_id, key, record.count + MAX_WINDOW)
+            held = [s.code for s in found if status_of(s.values(), cutoff) is Status.RESERVED]
         try:
             codes = self._take(campaign_id, code_type, record.count, key, held, renew)
             answer = codes[: record.count]
@@ -541,14 +604,25 @@ class CodeService:
         states = self.store.states(campaign_id, unique)
         missing = [c for c in unique if c not in states]
         found = [states[c] for c in unique if c in states]
-        result = self._apply(campaign_id, change, found, reserve_id)
+        result, changed = self._apply(campaign_id, change, found, reserve_id)
         unchanged = dict(result.unchanged)
         if missing:
             unchanged = {Unchanged.NOT_FOUND: tuple(missing), **unchanged}
-        return UpdateResult(in_=len(codes), updated=result.updated, unchanged=unchanged)
+        result = UpdateResult(in_=len(codes), updated=result.updated, unchanged=unchanged)
+        kind = EventKind.ASSIGNED if change is Change.ASSIGN else EventKind.RELEASED
+        self._changed(principal, kind, campaign_id, reserve_id, changed, result)
+        return result
 
-    def _apply(self, campaign_id: str, change: Change, found: list[StoredCode], reserve_id: str | None) -> UpdateResult:
-        """Change the codes the rule allows, as a compare-and-set on the state each was read in."""
+    def _changed(self, principal, kind: EventKind, campaign_id: str, reserve_id, changed: list[str], result: UpdateResult) -> None:
+        details = {**result.to_dict(), "unchanged": result.unchanged_dict()}
+        self._emit(principal, kind, campaign_id, reserve_id=reserve_id, codes=tuple(changed), details=details)
+
+    def _apply(
+        self, campaign_id: str, change: Change, found: list[StoredCode], reserve_id: str | None
+    ) -> tuple[UpdateResult, list[str]]:
+        """Change the codes the rule allows, as a compare-and-set on the state each was read in.
+
+        Returns the result and the codes that changed."""
         rule = {
             (Change.ASSIGN, False): MAY_ASSIGN,
             (Change.ASSIGN, True): MAY_ASSIGN_HELD,
@@ -566,18 +640,20 @@ class CodeService:
         now = self.clock()
         eligible = [c for codes in groups.values() for c in codes]
         changed = self.store.compare_and_set(campaign_id, change, groups, now) if groups else 0
+        ours = eligible
         if changed < len(eligible):
             # Another caller changed some of them between our read and our write: read again
             # and say why those did not change.
             after = self.store.states(campaign_id, eligible)
-            ours = 0
+            ours = []
             for code in eligible:
                 s = after.get(code)
-                if s is not None and ours < changed and _shows(change, s, now):
-                    ours += 1
+                if s is not None and len(ours) < changed and _shows(change, s, now):
+                    ours.append(code)
                 elif s is not None:
                     unchanged.setdefault(_why_unchanged(s, change, reserve_id), []).append(code)
-        return UpdateResult(in_=len(found), updated=changed, unchanged={r: tuple(c) for r, c in unchanged.items()})
+        result = UpdateResult(in_=len(found), updated=changed, unchanged={r: tuple(c) for r, c in unchanged.items()})
+        return result, ours
 
     def release_reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> UpdateResult:
         """Release every unassigned code of one reservation (support staff's bulk release).
@@ -587,7 +663,9 @@ class CodeService:
         validate_campaign_id(campaign_id)
         _validate_reserve_id(reserve_id)
         held = self.store.holding(campaign_id, reserve_id, MAX_CODES_PER_CALL)
-        return self._apply(campaign_id, Change.RELEASE, held, reserve_id)
+        result, changed = self._apply(campaign_id, Change.RELEASE, held, reserve_id)
+        self._changed(principal, EventKind.RESERVATION_RELEASED, campaign_id, reserve_id, changed, result)
+        return result
 
     # -- read ---------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections import deque
@@ -345,46 +344,26 @@ def help_rows() -> list[KeyRow]:
 
 
 def low_stock_thresholds(settings) -> dict[CodeType, int]:
-    per_type = getattr(settings, "low_stock_thresholds", {}) or {}
-    return {t: int(per_type.get(t.value, settings.low_stock_threshold)) for t in CodeType}
-
-
-DEMO_STORE_LABEL = "embedded demo (SQLite, discarded at exit)"
+    per_type = settings.console.low_stock_thresholds
+    return {t: int(per_type.get(t.value, settings.console.low_stock_threshold)) for t in CodeType}
 
 
 def run_console(demo: bool = False) -> int:
-    from code_console.config import Settings
-    from code_console.runtime import open_service
+    from code_console import runtime
 
-    settings = Settings()
-    traffic = None
-    bucket = None
-    prepare = None
     if demo:
-        from code_console.demo import (
-            SAMPLE_FILES,
-            VerificationTraffic,
-            seed,
-            write_bucket,
-        )
-
-        # The demo always runs on the embedded store, whatever the environment configures.
-        bucket = tempfile.TemporaryDirectory(prefix="code-console-demo-")
-        # Its own throwaway database, never the user's embedded store.
-        settings = settings.model_copy(
-            update={"mongo_uri": None, "sqlite_path": Path(bucket.name) / "demo.sqlite3", "upload_batch_size": 2_000}
-        )
-        service = open_service(settings, objects=write_bucket(bucket.name / Path("bucket")), store_label=DEMO_STORE_LABEL)
         print("code-console demo: seeding sample campaigns…", file=sys.stderr)
-        seed(service)
-        pools = sorted({(f.campaign, f.code_type) for f in SAMPLE_FILES if f.upload})
-        traffic = VerificationTraffic(service, pools)
+        wired = runtime.demo()
+        prepare = None
     else:
-        service = open_service(settings, ensure_indexes=False)
-        prepare = service.prepare
+        # The store prepares from a worker, so that the console starts (and keeps retrying)
+        # while MongoDB is still unreachable.
+        wired = runtime.configured(prepare=False)
+        prepare = wired.service.prepare
+    settings, service, traffic = wired.settings, wired.service, wired.traffic
     app = CodeConsoleApp(
         service,
-        refresh_seconds=settings.refresh_seconds,
+        refresh_seconds=settings.console.refresh_seconds,
         low_stock=low_stock_thresholds(settings),
         demo=demo,
         traffic=traffic,
@@ -396,10 +375,7 @@ def run_console(demo: bool = False) -> int:
         pass  # a SIGINT from outside the terminal: leave as from `q`, without a traceback
     closed = True
     try:
-        if traffic is not None:
-            traffic.stop(wait=False)
-        if bucket is not None:
-            bucket.cleanup()
+        wired.cleanup()
         # A stalled server can hold a client's close for its whole socket timeout: bounded.
         closed = run_bounded(service.close, CLOSE_SECONDS, "close-store")
     except KeyboardInterrupt:

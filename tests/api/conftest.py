@@ -86,7 +86,7 @@ def hs256(secret: str = SECRET, **overrides) -> str:
 
 def settings_for(**overrides) -> Settings:
     """Settings for a test; the keys, issuer and audience are never taken from the environment."""
-    return Settings(**{**_cleared(), "jwt_secret": SECRET, "api_log_level": "warning", **overrides})
+    return Settings.of(**{**_cleared(), "jwt_secret": SECRET, "api_log_level": "warning", **overrides})
 
 
 def _cleared() -> dict:

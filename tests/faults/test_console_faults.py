@@ -156,7 +156,10 @@ async def test_upload_wizard_refuses_a_bad_file_and_writes_nothing(mongo_store, 
 # and the whole rest of the file (6,750 of 8,000 codes) landed after it; with the server stopped
 # the process was still there after 30 s.
 
-QUIT_BOUND = 2.0
+# The console's own quitting is bounded at 2 s by the Pilot tests (tests/ui/test_quit.py); here a
+# whole process also tears its interpreter down on a shared 2-core machine (measured 0.8-1.2 s
+# alone, 3.1 s once under the full suite's load), so the bound leaves room for that.
+QUIT_BOUND = 6.0
 BATCH = 250
 CODES = 8_000
 WRITTEN = re.compile(r"([\d,]+) of 8,000 codes were written when you answered")

@@ -94,7 +94,8 @@ def test_cli_exits_5_with_a_clear_message_within_the_default_timeout(dead_addres
     status = main(["count", "UN", "--type", "tm"])
     took = time.monotonic() - began
     assert status == 5
-    err = capsys.readouterr().err
+    store_line, err = capsys.readouterr().err.split("\n", 1)
+    assert store_line == f"code-console: store: {uri}"
     assert err.startswith(f"code-console: store_unavailable: MongoDB is unreachable ({uri})")
     assert 4 < took < 30  # the default 5 s timeout, not a hang and not an instant give-up
     report("unreachable.cli", attempted=1, acknowledged=0, failed=1, duplicated=0, lost=0, error_s=took)

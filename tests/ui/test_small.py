@@ -8,7 +8,7 @@ from textual.widgets._toast import Toast
 
 from code_console.core.errors import NotConfigured
 from code_console.core.sqlite import SqliteStore
-from tests.stores import embedded_path, embedded_store
+from tests.stores import embedded_path
 from code_console.ui.app import short_label
 
 from tests.ui.conftest import make_app, make_service, settle, text
