@@ -264,3 +264,14 @@ def test_the_shape_check_catches_what_the_original_could_not_read():
     assert shape_problems({**good, "date": {"reserved": saved}}) == [f"date {{'reserved': {saved!r}}}"]
     assert shape_problems({**good, "type": "TM"}) == ["type 'TM'"]
     assert shape_problems({**good, "reserveId": "r-1"}) == ["reserveId 'r-1'"]
+
+
+def test_on_an_empty_database_the_original_s_indexes_are_made_under_its_driver_s_names(secantus):
+    name = f"orig_empty_{uuid.uuid4().hex[:10]}"
+    store = connect(secantus.uri, name, timeout_seconds=30, batch_timeout_seconds=60)
+    try:
+        store.prepare()
+        assert index_table(store.collection) == {**ORIGINAL_INDEXES_TABLE, **PRODUCT_INDEXES, **ID_INDEX}
+    finally:
+        store.collection.database.client.drop_database(name)
+        store.close()
