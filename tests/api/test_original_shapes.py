@@ -232,3 +232,23 @@ def test_assign_and_release_of_unknown_codes_count_none_updated(api):
     for route in ("assign", "release"):
         data = success(api.post(f"/campaign-123/{route}", json={"codes": ["CODE-404"]}))
         assert data == {"count": {"in": 1, "updated": 0}, "unchanged": {"not_found": ["CODE-404"]}}
+
+
+class _FailingStore:
+    """Every store call fails in a way no handler expects."""
+
+    label = "failing"
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise RuntimeError("internal detail")
+
+        return fail
+
+
+def test_an_unexpected_failure_is_the_original_s_500(clock):
+    with running(CodeService(_FailingStore(), clock=clock), settings_for()) as api:
+        response = api.get("/campaign-123/codes/count", params={"type": "tm"}, headers={"x-titan-correlation-id": "cid-500"})
+    err = original_error(response, 500, "Internal Server Error", "internalServerError")
+    assert err["code"] == "internal" and "internal detail" not in response.text
+    assert response.json()["meta"]["correlationId"] == response.headers["x-titan-correlation-id"] == "cid-500"
