@@ -145,7 +145,8 @@ def test_fields_the_product_does_not_know_survive_every_operation(cruft):
     "available rule (`date.reserved` is unset), so count calls it available and reserve picks it; "
     "MongoDB then refuses `$set: {date.reserved}` ('Cannot create field reserved in element "
     "{date: null}', code 28), the reserve fails with an untranslated WriteError (a 500) after "
-    "update_many already reserved the codes before it, and so does an assign of it. Fix: the "
+    "update_many already reserved the codes before it, and so does an assign of it; a re-upload "
+    "counts it under `duplicates` (its saved date cannot be set). Fix: the "
     "status rule (and MAY_ASSIGN) require `date` to be an object or missing, in all three "
     "translations (status.holds, mongo.py, sqlite.py), so such a code is in no status, as a "
     "`date.reserved` that is not a date already is",
@@ -163,6 +164,8 @@ def test_a_date_that_is_not_an_object_is_in_no_status_and_never_crashes(cruft):
     assert service.assign(ME, "DATES", ["NULL-DATE", "TEXT-DATE"]).updated == 0
     after = stored(col, "DATES")
     assert {c: after[c] for c in ("NULL-DATE", "TEXT-DATE")} == {c: before[c] for c in ("NULL-DATE", "TEXT-DATE")}
+    # Today a re-upload of them counts each as a repeat within the file (`duplicates`), which it is not.
+    assert service.upload_from_file(ME, "DATES", "tm", io.BytesIO(b"NULL-DATE\nTEXT-DATE\n")).duplicates == 0
 
 
 @pytest.mark.xfail(
