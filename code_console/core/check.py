@@ -2,8 +2,9 @@
 
 An existing collection may hold what other tools left: a date stored as an ISO string (an
 export round trip), no `date` at all, a type the product does not know, a code that is a number
-(a CSV imported with mongoimport), a code with spaces at its ends (stored by an older version). The product never crashes on them and never hands them
-out (see status.py); this says what there is, so an operator can decide.
+(a CSV imported with mongoimport), a code with spaces at its ends (an older version stored it
+so). The product never crashes on them and never hands out what it cannot act on (see
+status.py); this says what there is, so an operator can decide.
 """
 
 from __future__ import annotations
