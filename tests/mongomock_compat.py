@@ -3,7 +3,7 @@
 - `hint=` on update_many and bulk_write (mongomock raises NotImplementedError; hints only pick
   an index, so dropping them changes no result);
 - bulk_write of UpdateOne, which mongomock cannot run under pymongo >= 4.11 (its issue #912);
-- the aggregation operator `$type`.
+- the aggregation operators `$type` and `$mergeObjects`, and a list of types in the query's `$type`.
 
 Real servers (SecantusDB in the suite) run MongoStore unchanged; this module never ships.
 """
@@ -41,6 +41,17 @@ def _bson_type(value) -> str:
 def _install_type_operator() -> None:
     if "$type" in _aggregate.type_convertion_operators:
         return
+    from mongomock import filtering
+
+    one_type = filtering._type_op
+
+    def any_type(doc_val, search_val, in_array=False):
+        if isinstance(search_val, list):  # MongoDB takes a list of types: any of them matches
+            known = [s for s in search_val if filtering.TYPE_MAP.get(s) is not None]
+            return any(one_type(doc_val, s, in_array) for s in known)
+        return one_type(doc_val, search_val, in_array)
+
+    filtering._filterer_inst._operator_map["$type"] = any_type  # the one filterer mongomock uses
     original = _aggregate._Parser._handle_type_convertion_operator
 
     def handle(self, operator, values):
@@ -53,6 +64,23 @@ def _install_type_operator() -> None:
 
     _aggregate.type_convertion_operators.append("$type")
     _aggregate._Parser._handle_type_convertion_operator = handle
+
+    parse = _aggregate._Parser.parse
+
+    def parse_with_merge(self, expression):
+        if isinstance(expression, dict) and set(expression) == {"$mergeObjects"}:
+            merged: dict = {}
+            for part in expression["$mergeObjects"]:
+                try:
+                    value = self.parse(part)
+                except KeyError:  # a missing field merges as nothing
+                    continue
+                if isinstance(value, dict):
+                    merged.update(value)
+            return merged
+        return parse(self, expression)
+
+    _aggregate._Parser.parse = parse_with_merge
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 An existing collection may hold what other tools left: a date stored as an ISO string (an
 export round trip), no `date` at all, a type the product does not know, a code that is a number
-(a CSV imported with mongoimport). The product never crashes on them and never hands them
-out (see status.py); this says what there is, so an operator can decide.
+(a CSV imported with mongoimport), a code with spaces at its ends (an older version stored it
+so). The product never crashes on them and never hands out what it cannot act on (see
+status.py); this says what there is, so an operator can decide.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from code_console.core.code_rule import normalize_code
 from code_console.core.contract import StoredCode
+from code_console.core.errors import InvalidCode
 from code_console.core.models import CodeType
 
 _TYPES = frozenset(t.value for t in CodeType)
@@ -20,11 +23,15 @@ _TYPES = frozenset(t.value for t in CodeType)
 # kind -> what an operator reads
 KINDS = {
     "code_not_string": "the code is not a string: it is never reserved or counted",
+    "code_not_normalized": "the code is not in the form the code rule gives (spaces or invisible characters at its ends, "
+    "say; an older version stored it so): it is found only when given exactly as stored, and a file with its normal "
+    "form adds a second document",
     "unknown_type": "the type is neither tm nor external: it belongs to no pool",
     "reserved_not_date": "date.reserved is not a date: the code is neither available nor reserved (releasing it returns it to the pool)",
     "assigned_not_date": "date.assigned is not a date: the code counts as assigned",
     "saved_not_date": "date.saved is not a date",
     "no_date": "the document has no date.saved",
+    "date_not_object": "date is not an object (null or text): the code is in no status, never handed out or assigned",
     "reserve_id_not_string": "reserveId is not a string",
 }
 
@@ -33,14 +40,26 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:80]
 
 
+def _normal(code: str) -> bool:
+    """Whether a stored code is what the code rule makes of it (its length is not this check's business)."""
+    try:
+        return normalize_code(code, max_length=max(len(code), 1)) == code
+    except InvalidCode:
+        return False
+
+
 def misfits(s: StoredCode) -> list[str]:
     """What about one stored code does not fit the schema: a list of KINDS keys, each with its value."""
     out: list[str] = []
     if not isinstance(s.code, str):
         out.append(f"code_not_string: {_describe(s.code)}")
+    elif not _normal(s.code):
+        out.append(f"code_not_normalized: {_describe(s.code)}")
     if s.code_type not in _TYPES:
         out.append(f"unknown_type: {_describe(s.code_type)}")
-    if s.saved is None:
+    if not s.dates_fit:
+        out.append("date_not_object")
+    elif s.saved is None:
         out.append("no_date")
     elif not isinstance(s.saved, datetime):
         out.append(f"saved_not_date: {_describe(s.saved)}")

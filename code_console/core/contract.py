@@ -41,9 +41,16 @@ class StoredCode:
     reserved: Any = None
     assigned: Any = None
     reserve_id: Any = None
+    dates_fit: bool = True  # `date` is an object or absent (not null, not a string)
 
     def values(self) -> dict[str, Any]:
-        return {rules.CODE: self.code, rules.RESERVED: self.reserved, rules.ASSIGNED: self.assigned, rules.RESERVE_ID: self.reserve_id}
+        return {
+            rules.CODE: self.code,
+            rules.RESERVED: self.reserved,
+            rules.ASSIGNED: self.assigned,
+            rules.RESERVE_ID: self.reserve_id,
+            rules.DATES: self.dates_fit,
+        }
 
     @property
     def seen(self) -> Seen:

@@ -37,7 +37,13 @@ from code_console.core.uri import redact_uri
 CAMPAIGN, CODE, TYPE = "_id.campaign_id", "_id.code", "type"
 SAVED, RESERVED, ASSIGNED, RESERVE_ID = "date.saved", "date.reserved", "date.assigned", "reserveId"
 # The status rule's logical fields, as this collection stores them.
-FIELD = {rules.CODE: CODE, rules.RESERVED: RESERVED, rules.ASSIGNED: ASSIGNED, rules.RESERVE_ID: RESERVE_ID}
+DATES = "date"
+FIELD = {rules.CODE: CODE, rules.RESERVED: RESERVED, rules.ASSIGNED: ASSIGNED, rules.RESERVE_ID: RESERVE_ID, rules.DATES: DATES}
+# Every BSON type but a document: what a `date` must not be.
+_NOT_A_DOCUMENT = [
+    "double", "string", "array", "binData", "undefined", "objectId", "bool", "date", "null", "regex",
+    "dbPointer", "javascript", "symbol", "int", "timestamp", "long", "decimal", "minKey", "maxKey",
+]
 
 # The original service's indexes (created only if no index with the same keys exists).
 BY_CODE = [(CAMPAIGN, -1), (CODE, 1)]
@@ -84,6 +90,8 @@ def rule_filters(rule: rules.Rule, params: dict[str, Any]) -> list[dict]:
         return [{name: None}]
     if isinstance(rule, rules.IsString):
         return [{name: {"$type": "string"}}]
+    if isinstance(rule, rules.IsObjectOrMissing):
+        return [{name: {"$not": {"$type": _NOT_A_DOCUMENT}}}]
     if isinstance(rule, rules.After):  # query comparisons match dates only (type bracketing)
         return [{name: {"$gt": params[rule.param]}}]
     if isinstance(rule, rules.NotAfter):
@@ -106,6 +114,8 @@ def rule_expression(rule: rules.Rule, params: dict[str, Any]) -> dict:
         return {"$eq": [{"$ifNull": [ref, None]}, None]}
     if isinstance(rule, rules.IsString):
         return {"$eq": [{"$type": ref}, "string"]}
+    if isinstance(rule, rules.IsObjectOrMissing):
+        return {"$in": [{"$type": ref}, ["object", "missing"]]}
     # Aggregation compares across types, so the date check is explicit.
     if isinstance(rule, rules.After):
         return {"$and": [{"$eq": [{"$type": ref}, "date"]}, {"$gt": [ref, params[rule.param]]}]}
@@ -242,17 +252,21 @@ class MongoStore:
                     raise
                 inserted = exc.details.get("nInserted", 0)
                 stored = [codes[e["index"]] for e in errors]
-            # Same type: a new saved date; other type (a conflict) or already saved by this upload
-            # (a duplicate): no change, so not counted as modified.
-            same_type_now = {"$cond": [{"$eq": ["$type", type_value]}, now, "$" + SAVED]}
+            # Same type and a `date` that can take it: a new saved date. Otherwise (a conflict: the
+            # other type, or a document that does not fit) or already saved by this upload (a
+            # duplicate): no change, so not counted as modified.
+            refreshable = {"$and": [{"$eq": ["$type", type_value]}, rule_expression(rules.IsObjectOrMissing(rules.DATES), {})]}
+            new_dates = {"$cond": [refreshable, {"$mergeObjects": ["$" + DATES, {"saved": now}]}, "$" + DATES]}
             result = self._col.bulk_write(
-                [UpdateOne({CAMPAIGN: campaign_id, CODE: c}, [{"$set": {SAVED: same_type_now}}], hint=BY_CODE) for c in stored],
+                [UpdateOne({CAMPAIGN: campaign_id, CODE: c}, [{"$set": {DATES: new_dates}}], hint=BY_CODE) for c in stored],
                 ordered=False,
             )
             updated = result.modified_count
             conflicts = 0
             if updated < len(stored):
-                conflicts = sum(1 for s in self._states(campaign_id, stored).values() if s.code_type != type_value)
+                conflicts = sum(
+                    1 for s in self._states(campaign_id, stored).values() if s.code_type != type_value or not s.dates_fit
+                )
         return BatchWrite(inserted=inserted, updated=updated, conflicts=conflicts, duplicates=len(stored) - updated - conflicts)
 
     # -- reservations ---------------------------------------------------------------------
@@ -402,6 +416,10 @@ def _date(doc: dict) -> dict:
     return dates if isinstance(dates, dict) else {}
 
 
+def _dates_fit(doc: dict) -> bool:
+    return "date" not in doc or isinstance(doc["date"], dict)
+
+
 def _stored(doc: dict) -> StoredCode:
     key = doc.get("_id") if isinstance(doc.get("_id"), dict) else {}
     dates = _date(doc)
@@ -413,6 +431,7 @@ def _stored(doc: dict) -> StoredCode:
         reserved=_aware(dates.get("reserved")),
         assigned=_aware(dates.get("assigned")),
         reserve_id=doc.get("reserveId"),
+        dates_fit=_dates_fit(doc),
     )
 
 

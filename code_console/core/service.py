@@ -597,9 +597,11 @@ class CodeService:
     def _change(self, principal: Principal, campaign_id: str, codes, change: Change, reserve_id: str | None) -> UpdateResult:
         self._authorize(principal)
         validate_campaign_id(campaign_id)
+        given = codes
         codes = parse_codes(codes, self.code_max_length)
         if reserve_id is not None:
             _validate_reserve_id(reserve_id)
+        codes = self._as_stored(campaign_id, given, codes)
         unique = list(dict.fromkeys(codes))
         states = self.store.states(campaign_id, unique)
         missing = [c for c in unique if c not in states]
@@ -616,6 +618,17 @@ class CodeService:
     def _changed(self, principal, kind: EventKind, campaign_id: str, reserve_id, changed: list[str], result: UpdateResult) -> None:
         details = {**result.to_dict(), "unchanged": result.unchanged_dict()}
         self._emit(principal, kind, campaign_id, reserve_id=reserve_id, codes=tuple(changed), details=details)
+
+    def _as_stored(self, campaign_id: str, given, codes: list[str]) -> list[str]:
+        """Each code as the store holds it: one that an older version stored with spaces or
+        invisible characters at its ends is found as given (the string reserve handed out, which
+        the original matched exactly), any other in its normal form. One more read, only when a
+        given code is not in its normal form."""
+        differing = list(dict.fromkeys(g for g, c in zip(given, codes) if g != c))
+        if not differing:
+            return codes
+        legacy = self.store.states(campaign_id, differing)
+        return [g if g in legacy else c for g, c in zip(given, codes)]
 
     def _apply(
         self, campaign_id: str, change: Change, found: list[StoredCode], reserve_id: str | None
@@ -698,6 +711,7 @@ class CodeService:
         self._authorize(principal)
         if not isinstance(code, str):
             raise InvalidInput("invalid_codes", "enter a code to look up")
+        given = code
         try:
             code = normalize_code(code, max_length=self.code_max_length)
         except InvalidCode as exc:
@@ -707,7 +721,10 @@ class CodeService:
         if campaign_id:
             validate_campaign_id(campaign_id)
         cutoff = self._cutoff(self.clock())
-        return [self._record(s, cutoff) for s in self.store.lookup(code, campaign_id or None, LOOKUP_LIMIT)]
+        found = self.store.lookup(code, campaign_id or None, LOOKUP_LIMIT)
+        if given != code:  # an older version's code, stored as given (see _as_stored), comes first
+            found = self.store.lookup(given, campaign_id or None, LOOKUP_LIMIT) + found
+        return [self._record(s, cutoff) for s in found[:LOOKUP_LIMIT]]
 
     def reservation(self, principal: Principal, campaign_id: str, reserve_id: str) -> list[CodeRecord]:
         """The codes that carry a reserveId (assigned ones included), sorted by code."""

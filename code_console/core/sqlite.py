@@ -25,7 +25,7 @@ from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord,
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 
-COLUMN = {rules.CODE: "code", rules.RESERVED: "reserved", rules.ASSIGNED: "assigned", rules.RESERVE_ID: "reserve_id"}
+COLUMN = {rules.CODE: "code", rules.RESERVED: "reserved", rules.ASSIGNED: "assigned", rules.RESERVE_ID: "reserve_id", rules.DATES: None}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS codes (
@@ -85,6 +85,8 @@ def rule_sql(rule: rules.Rule, params: dict[str, Any], args: list) -> str:
         return f"{column} IS NULL"
     if isinstance(rule, rules.IsString):
         return f"typeof({column}) = 'text'"
+    if isinstance(rule, rules.IsObjectOrMissing):
+        return "1 = 1"  # the dates are columns: nothing here can be a malformed date holder
     value = params[rule.param]
     args.append(_ms(value) if isinstance(value, datetime) else value)
     if isinstance(rule, rules.After):

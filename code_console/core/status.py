@@ -32,7 +32,8 @@ CODE = "code"
 RESERVED = "reserved"
 ASSIGNED = "assigned"
 RESERVE_ID = "reserveId"
-FIELDS = (CODE, RESERVED, ASSIGNED, RESERVE_ID)
+DATES = "date"  # the object that holds saved, reserved and assigned
+FIELDS = (CODE, RESERVED, ASSIGNED, RESERVE_ID, DATES)
 
 # Parameters bound when a rule is evaluated or translated.
 CUTOFF = "cutoff"  # now minus the reservation TTL, by the database's clock
@@ -55,6 +56,14 @@ class IsUnset:
 
 @dataclass(frozen=True)
 class IsString:
+    field: str
+
+
+@dataclass(frozen=True)
+class IsObjectOrMissing:
+    """The field is a document (an object), or absent: a date holder a write can add to.
+    Python values: True for an object or missing, False for anything else."""
+
     field: str
 
 
@@ -90,7 +99,7 @@ class AnyOf:
     parts: tuple["Rule", ...]
 
 
-Rule = Union[IsSet, IsUnset, IsString, After, NotAfter, Equals, All, AnyOf]
+Rule = Union[IsSet, IsUnset, IsString, IsObjectOrMissing, After, NotAfter, Equals, All, AnyOf]
 
 
 def all_of(*parts: Rule) -> All:
@@ -102,7 +111,8 @@ def any_of(*parts: Rule) -> AnyOf:
 
 
 UNASSIGNED = IsUnset(ASSIGNED)
-FRESH = all_of(UNASSIGNED, IsString(CODE), IsUnset(RESERVED))  # never reserved (or released)
+# A `date` that is null or a string (an export round trip) cannot take a reserved date.
+FRESH = all_of(UNASSIGNED, IsString(CODE), IsObjectOrMissing(DATES), IsUnset(RESERVED))  # never reserved (or released)
 EXPIRED = all_of(UNASSIGNED, IsString(CODE), NotAfter(RESERVED, CUTOFF))  # its reservation is over
 
 STATUS_RULES: dict[Status, Rule] = {
@@ -118,8 +128,8 @@ HELD_BY = all_of(UNASSIGNED, Equals(RESERVE_ID, RESERVE_ID_PARAM))
 
 # Assign sets date.assigned once; with a reservation named, only on codes it holds
 # (a late assign is allowed while nobody else has taken the code: spec, use case 3).
-MAY_ASSIGN = UNASSIGNED
-MAY_ASSIGN_HELD = HELD_BY
+MAY_ASSIGN = all_of(UNASSIGNED, IsObjectOrMissing(DATES))
+MAY_ASSIGN_HELD = all_of(HELD_BY, IsObjectOrMissing(DATES))
 
 # Release unsets date.reserved and reserveId of an unassigned code that has a reserved date
 # (spec, use case 4: expired or not); with a reservation named, only codes it holds.
@@ -140,6 +150,8 @@ def holds(rule: Rule, values: Mapping[str, Any], params: Mapping[str, Any]) -> b
         return value is None
     if isinstance(rule, IsString):
         return isinstance(value, str)
+    if isinstance(rule, IsObjectOrMissing):
+        return values.get(rule.field, True) is True
     if isinstance(rule, After):
         return isinstance(value, datetime) and value > params[rule.param]
     if isinstance(rule, NotAfter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from code_console.api.auth import TokenVerifier, mint_token
 from code_console.core.errors import InvalidInput, NotConfigured
+from code_console.core.models import LOCAL_OPERATOR as ME
 
 from tests.api.conftest import AUDIENCE, ISSUER, SECRET, b64url, claims, forge, hs256, running, settings_for
 
@@ -339,3 +341,35 @@ def test_development_endpoints_when_enabled(memory_service):
         assert api.http.get("/dev/auth").status_code == 401
         for bad in ({"userId": "u", "isSupreme": "true"}, {"isSupreme": True}, {"userId": "", "isSupreme": True}):
             assert api.http.post("/dev/token", json=bad).status_code == 400
+
+
+# -- tokens as the original's issuer makes them ------------------------------------------------
+
+EVERY_ROUTE = [
+    ("GET", "/C1/codes/count?type=tm", None),
+    ("GET", "/C1/reserve?count=1&type=tm", None),
+    ("POST", "/C1/assign", {"codes": ["O2"]}),
+    ("POST", "/C1/release", {"codes": ["O1"]}),
+    ("POST", "/C1/codes", {"fileKey": "codes/C1/tm/missing.csv"}),
+]
+
+
+@pytest.mark.parametrize("method, path, body", EVERY_ROUTE, ids=[p for _, p, _ in EVERY_ROUTE])
+def test_an_original_issuer_s_token_works_on_every_route_and_only_with_json_true(memory_service, rsa_keys, method, path, body):
+    """The original's issuer signs `{userId, isSupreme}` with its RSA key (no `sub`): `isSupreme: true`
+    is supreme on every route; `isSupreme: "true"` is refused on every route and changes nothing."""
+    now = int(time.time())
+    original = {"userId": "verification-service", "iat": now, "exp": now + 300}
+    supreme = jwt.encode({**original, "isSupreme": True}, rsa_keys.private_pem, algorithm="RS256")
+    stringly = jwt.encode({**original, "isSupreme": "true"}, rsa_keys.private_pem, algorithm="RS256")
+    memory_service.upload_from_file(ME, "C1", "tm", io.BytesIO(b"O1\nO2\nO3\n"))
+    before = memory_service.count(ME, "C1", "tm")
+    with running(memory_service, settings_for(jwt_secret=None, jwt_public_key=rsa_keys.public_pem)) as api:
+        refused = api.http.request(method, path, json=body, headers={"Authorization": f"Bearer {stringly}"})
+        assert refused.status_code == 403, refused.text
+        assert (refused.json()["error"]["name"], refused.json()["error"]["payload"]) == ("supremeUserRequired", "supremeUserRequired")
+        assert memory_service.count(ME, "C1", "tm") == before
+        accepted = api.http.request(method, path, json=body, headers={"Authorization": f"Bearer {supreme}"})
+        # Past authorization: the route's own answer (a missing S3 object is the upload's 404 or 501).
+        assert accepted.status_code not in (401, 403), accepted.text
+        assert accepted.status_code == (200 if path != "/C1/codes" else 501)

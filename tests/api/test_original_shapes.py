@@ -177,3 +177,78 @@ def test_supreme_user_required(api, method, path, kwargs):
 
 def test_not_found(api):
     original_error(api.get("/a/b/c/d"), 404, "Not Found", "notFound")
+
+
+# -- the correlation id, on every route and every documented error ----------------------------
+
+# (what, method, path, what is sent, status, the original's error name or None)
+EVERY_ANSWER = [
+    ("upload", "post", "/campaign-123/codes", {"json": {"fileKey": "codes/campaign-123/tm/batch-001.csv"}}, 200, None),
+    ("count", "get", "/campaign-123/codes/count", {"params": {"type": "tm"}}, 200, None),
+    ("reserve", "get", "/campaign-123/reserve", {"params": {"count": 1, "type": "tm"}}, 200, None),
+    ("assign", "post", "/campaign-123/assign", {"json": {"codes": ["TM-CODE-001"]}}, 200, None),
+    ("release", "post", "/campaign-123/release", {"json": {"codes": ["TM-CODE-002"]}}, 200, None),
+    ("invalidFileKey", "post", "/campaign-123/codes", {"json": {"fileKey": "invalid/path.csv"}}, 404, "invalidFileKey"),
+    ("InvalidType", "get", "/campaign-123/codes/count", {"params": {"type": "invalid"}}, 400, "InvalidType"),
+    ("InvalidStatus", "get", "/campaign-123/codes/count", {"params": {"type": "tm", "status": "x"}}, 400, "InvalidStatus"),
+    ("missingType", "get", "/campaign-123/codes/count", {}, 400, "missingType"),
+    ("missingCodeReserveParams", "get", "/campaign-123/reserve", {"params": {"count": 10}}, 400, "missingCodeReserveParams"),
+    ("invalidCount", "get", "/campaign-123/reserve", {"params": {"count": 0, "type": "tm"}}, 400, "invalidCount"),
+    ("missingCodes", "post", "/campaign-123/assign", {"json": {}}, 400, "missingCodes"),
+    ("emptyCodes", "post", "/campaign-123/release", {"json": {"codes": []}}, 400, "emptyCodes"),
+    ("invalidCodesProp", "post", "/campaign-123/assign", {"json": {"codes": "TM-CODE-001"}}, 400, "invalidCodesProp"),
+    ("notLoggedIn", "get", "/campaign-123/codes/count", {"params": {"type": "tm"}, "token": "not-a-jwt"}, 401, "notLoggedIn"),
+    ("supremeUserRequired", "get", "/campaign-123/codes/count", {"params": {"type": "tm"}, "supreme": False}, 403, "supremeUserRequired"),
+    ("notFound", "get", "/campaign-123/nothing/here", {}, 404, "notFound"),
+]
+
+
+@pytest.mark.parametrize("header", ["x-titan-correlation-id", "X-Correlation-ID"])
+@pytest.mark.parametrize("what, method, path, sent, status, name", EVERY_ANSWER, ids=[a[0] for a in EVERY_ANSWER])
+def test_the_correlation_id_is_in_meta_and_echoed_in_the_headers(s3_api, header, what, method, path, sent, status, name):
+    api, client, bucket = s3_api
+    client.put_object(Bucket=bucket, Key="codes/campaign-123/tm/batch-001.csv", Body=b"TM-CODE-001\nTM-CODE-002\n")
+    upload_csv(api, "campaign-123", "tm", ["TM-CODE-001", "TM-CODE-002"])
+    api.get("/campaign-123/reserve", params={"count": 1, "type": "tm"})
+    sent = dict(sent)
+    token = sent.pop("token", None) or hs256(isSupreme=sent.pop("supreme", True))
+    cid = f"{what}-{header[:7]}-0123"
+    response = getattr(api, method)(path, token=token, headers={header: cid}, **sent)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert_meta(body, cid)
+    assert response.headers["x-titan-correlation-id"] == response.headers["X-Correlation-ID"] == cid
+    if name is None:
+        assert set(body) == {"data", "meta"}
+    else:
+        assert set(body) == {"error", "meta"} and (body["error"]["status"], body["error"]["name"]) == (status, name)
+
+
+def test_reserve_from_an_empty_pool_answers_an_empty_array(api):
+    assert success(api.get("/campaign-123/reserve", params={"count": 5, "type": "tm"})) == []
+
+
+def test_assign_and_release_of_unknown_codes_count_none_updated(api):
+    for route in ("assign", "release"):
+        data = success(api.post(f"/campaign-123/{route}", json={"codes": ["CODE-404"]}))
+        assert data == {"count": {"in": 1, "updated": 0}, "unchanged": {"not_found": ["CODE-404"]}}
+
+
+class _FailingStore:
+    """Every store call fails in a way no handler expects."""
+
+    label = "failing"
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise RuntimeError("internal detail")
+
+        return fail
+
+
+def test_an_unexpected_failure_is_the_original_s_500(clock):
+    with running(CodeService(_FailingStore(), clock=clock), settings_for()) as api:
+        response = api.get("/campaign-123/codes/count", params={"type": "tm"}, headers={"x-titan-correlation-id": "cid-500"})
+    err = original_error(response, 500, "Internal Server Error", "internalServerError")
+    assert err["code"] == "internal" and "internal detail" not in response.text
+    assert response.json()["meta"]["correlationId"] == response.headers["x-titan-correlation-id"] == "cid-500"
