@@ -1,4 +1,5 @@
-"""A separate process that hammers reserve on a shared MongoDB (used by the concurrency tests)."""
+"""A separate process that hammers reserve on a shared store (used by the concurrency tests):
+MongoDB (`hammer`) or one SQLite file (`hammer_sqlite`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ import time
 
 
 def hammer(uri: str, db: str, campaign: str, calls: int, seed: int, start, results) -> None:
-    from code_console.core.models import LOCAL_OPERATOR
-    from code_console.core.service import CodeService
     from code_console.core.mongo import connect
 
     store = connect(uri, db, timeout_seconds=30, batch_timeout_seconds=60)
+    _hammer(store, campaign, calls, seed, start, results)
+
+
+def hammer_sqlite(path: str, campaign: str, calls: int, seed: int, start, results) -> None:
+    from code_console.core.sqlite import SqliteStore
+
+    _hammer(SqliteStore(path, timeout_seconds=30), campaign, calls, seed, start, results)
+
+
+def _hammer(store, campaign: str, calls: int, seed: int, start, results) -> None:
+    from code_console.core.models import LOCAL_OPERATOR
+    from code_console.core.service import CodeService
+
     rounds: list[int] = []
 
     class Counting:
