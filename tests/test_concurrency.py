@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
 
 from tests.conftest import ME
 from tests.reserve_worker import hammer

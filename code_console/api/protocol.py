@@ -35,7 +35,7 @@ class GuardedH11Protocol(H11Protocol):
     max_connections: int = 1000
 
     @classmethod
-    def configured(cls, *, header_timeout: float, body_timeout: float, max_connections: int) -> type["GuardedH11Protocol"]:
+    def configured(cls, *, header_timeout: float, body_timeout: float, max_connections: int) -> type[GuardedH11Protocol]:
         return type(
             "GuardedH11Protocol",
             (cls,),

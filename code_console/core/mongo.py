@@ -25,8 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pymongo
-from pymongo import UpdateOne
-from pymongo import errors as mongo_errors
+from pymongo import UpdateOne, errors as mongo_errors
 
 from code_console.core import status as rules
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode

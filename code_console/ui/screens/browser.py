@@ -54,7 +54,9 @@ class BrowserScreen(PollingScreen):
         Binding("s", "sort_next", "Sort", id="browser.sort", group=SORT, tooltip="sort by the next column, reverse the order (or click a header)"),
         Binding("S", "sort_reverse", "Reverse", show=False, id="browser.reverse", group=SORT),
         Binding("enter", "open_selected", "Open", show=False, id="browser.open", tooltip="open the selected campaign"),
-        Binding("r", "refresh", "Refresh", show=False, id="browser.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
+        Binding(
+            "r", "refresh", "Refresh", show=False, id="browser.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"
+        ),
         Binding("p", "pause", "Pause", show=False, id="browser.pause", group=REFRESH),
         Binding("p", "resume", "Resume", show=False, id="browser.resume", group=REFRESH),
         Binding("u", "upload", "Upload", id="browser.upload", tooltip="upload wizard, for the selected campaign"),
