@@ -163,7 +163,8 @@ class Settings(BaseModel):
                 raise TypeError(f"no setting CODE_CONSOLE_{name.upper()}")
             group, field = FLAT_NAMES[name]
             grouped.setdefault(group, {})[field] = value
-        return cls(**{group: GROUPS[group](**fields) for group, fields in grouped.items()})
+        parts: dict[str, Any] = {group: GROUPS[group](**fields) for group, fields in grouped.items()}
+        return cls(**parts)
 
     def but(self, **values: Any) -> Settings:
         """A copy with some settings replaced, by flat name (validated as from the environment)."""

@@ -164,7 +164,7 @@ class TokenVerifier:
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=[alg],
+                algorithms=[str(alg)],
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=self.leeway_seconds,

@@ -20,6 +20,7 @@ breaks them fails the suite.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -42,8 +43,8 @@ class GuardedH11Protocol(H11Protocol):
             {"header_timeout": header_timeout, "body_timeout": body_timeout, "max_connections": max_connections},
         )
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self._guard = None
+    def connection_made(self, transport) -> None:
+        self._guard: asyncio.TimerHandle | None = None
         self._received_since_armed = False
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:

@@ -552,6 +552,8 @@ class _FileChecks:
         distinct = set(codes)
         self.duplicates += len(codes) - len(distinct)
         seen = self._seen
+        if seen is None:  # not counting duplicates
+            return
         new = distinct - seen
         self.duplicates += len(distinct) - len(new)
         room = DISTINCT_WINDOW - len(seen)

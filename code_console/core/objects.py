@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from code_console.core.errors import AccessDenied, CodeConsoleError, NotConfigured, NotFound, ObjectStoreUnavailable
 
@@ -61,7 +61,7 @@ class S3Objects:
             response = self._client.get_object(Bucket=self.bucket, Key=key)
         except Exception as exc:  # botocore raises many families; all are translated
             raise self._translate(exc, key) from exc
-        return _GuardedBody(response["Body"], self, key), response.get("ContentLength")
+        return cast(BinaryIO, _GuardedBody(response["Body"], self, key)), response.get("ContentLength")
 
     def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []

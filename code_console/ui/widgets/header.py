@@ -24,7 +24,10 @@ class ConsoleHeader(Widget):
     """
 
     def on_mount(self) -> None:
-        self.watch(self.app, "sub_title", lambda _: self.refresh())
+        self.watch(self.app, "sub_title", self._sub_title_changed)
+
+    def _sub_title_changed(self, _sub_title: str) -> None:
+        self.refresh()
 
     def render(self) -> Text:
         parts: list[Part] = [Part(Text(self.app.title, style="bold"), 100)]
