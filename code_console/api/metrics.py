@@ -123,11 +123,5 @@ class Metrics:
         if operation is not None:
             self.codes(operation, len(event.codes))
 
-    def requests_total(self, route: str, method: str, status: int) -> int:
-        value = self.registry.get_sample_value(
-            "code_console_http_requests_total", {"route": route, "method": method_label(method), "status": status_label(status)}
-        )
-        return int(value or 0)
-
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -2,7 +2,7 @@
 
 Start-up refuses, with one line and exit status 2, what cannot serve the verification service:
 a port outside 0-65535, a JWT configuration no token can pass or a short secret, and no
-MongoDB (CODE_CONSOLE_MONGO_URI) unless `--embedded` asks for the in-process store.
+MongoDB (CODE_CONSOLE_MONGO_URI) unless `--embedded` asks for the embedded SQLite store.
 
 SIGTERM (or Ctrl-C): stop accepting; in-flight requests get api_shutdown_timeout_seconds to
 finish; then uploads are told to stop at their next chunk and uvicorn cancels what is left;

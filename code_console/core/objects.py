@@ -24,8 +24,6 @@ class ObjectSource(Protocol):
 
     def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]: ...
 
-    def put(self, key: str, body: bytes) -> None: ...
-
 
 class S3Objects:
     def __init__(self, client, bucket: str, label: str | None = None) -> None:
@@ -75,12 +73,6 @@ class S3Objects:
         except Exception as exc:
             raise self._translate(exc, prefix) from exc
         return out
-
-    def put(self, key: str, body: bytes) -> None:
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
-        except Exception as exc:
-            raise self._translate(exc, key) from exc
 
 
 class _GuardedBody:
