@@ -52,3 +52,29 @@ def _hammer(store, campaign: str, calls: int, seed: int, start, results) -> None
         out.append({"asked": asked, "got": got, "began": began, "ended": time.monotonic(), "commands": rounds[-1]})
     store.close()
     results.put(out)
+
+
+def open_store(spec: tuple):
+    """A store from a picklable spec: ("sqlite", path) or ("mongo", uri, db)."""
+    if spec[0] == "sqlite":
+        from code_console.core.sqlite import SqliteStore
+
+        return SqliteStore(spec[1], timeout_seconds=30)
+    from code_console.core.mongo import connect
+
+    return connect(spec[1], spec[2], timeout_seconds=30, batch_timeout_seconds=60)
+
+
+def keyed(spec: tuple, campaign: str, keys: list[tuple[str, int]], seed: int, start, results) -> None:
+    """Reserve with every (key, count) of `keys`, in an order of its own; puts {key: codes}."""
+    from code_console.core.models import LOCAL_OPERATOR
+    from code_console.core.service import CodeService
+
+    store = open_store(spec)
+    service = CodeService(store, rng=random.Random(seed))
+    order = list(keys)
+    random.Random(seed).shuffle(order)
+    start.wait()
+    answers = {key: service.reserve(LOCAL_OPERATOR, campaign, "tm", count, key=key).codes for key, count in order}
+    store.close()
+    results.put(answers)

@@ -67,3 +67,14 @@ def test_processes_never_share_a_code(secantus):
     assert service.count(ME, "HOT", "tm") == {"available": 0, "reserved": POOL, "assigned": 0}
     store.collection.drop()
     store.close()
+
+
+def test_processes_racing_on_the_same_keys_get_one_answer_per_key(secantus):
+    from tests.test_sqlite_concurrency import race_on_keys
+
+    db = f"keys_{uuid.uuid4().hex[:10]}"
+    store = connect(secantus.uri, db, timeout_seconds=30, batch_timeout_seconds=120)
+    store.prepare()
+    race_on_keys(("mongo", secantus.uri, db), store)
+    store.collection.database.client.drop_database(db)
+    store.close()

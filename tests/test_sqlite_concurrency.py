@@ -65,3 +65,45 @@ def test_processes_sharing_one_sqlite_file_never_share_a_code():
     assert len(rids_per_call) == len(set(rids_per_call))
     assert service.count(ME, "HOT", "tm") == {"available": 0, "reserved": POOL, "assigned": 0}
     store.close()
+
+
+KEYS = [(f"order-{n}", 1 + n % 7) for n in range(30)]  # 30 keys asking 1-7 codes: 115 codes in all
+
+
+def test_processes_racing_on_the_same_keys_get_one_answer_per_key():
+    """Every process calls every key, in its own order, at once: each key is one reservation,
+    made once (insert_key decides, the lease guards the maker), and every caller gets its answer."""
+    path = embedded_path()
+    store = SqliteStore(path)
+    race_on_keys(("sqlite", str(path)), store)
+    store.close()
+
+
+def race_on_keys(spec: tuple, store) -> None:
+    """The keyed race on any store (tests/test_concurrency.py runs it on SecantusDB)."""
+    from tests.reserve_worker import keyed
+
+    service = CodeService(store)
+    service.upload_from_file(ME, "KEYS", "tm", io.BytesIO("".join(f"K{i:04d}\n" for i in range(200)).encode()))
+
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(PROCESSES)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=keyed, args=(spec, "KEYS", KEYS, seed, start, results)) for seed in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    answers = [results.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+
+    for key, count in KEYS:
+        given = {tuple(a[key]) for a in answers}
+        assert len(given) == 1, key  # every process got the same codes for the key
+        assert len(given.pop()) == count
+    handed = [code for key, _ in KEYS for code in answers[0][key]]
+    assert len(handed) == len(set(handed)) == sum(count for _, count in KEYS) == 115
+    # Each key's codes carry the key as their reserveId; nothing else is reserved.
+    for key, _ in KEYS:
+        assert sorted(s.code for s in store.holding("KEYS", key, 100)) == answers[0][key]
+    assert service.count(ME, "KEYS", "tm") == {"available": 85, "reserved": 115, "assigned": 0}
