@@ -262,7 +262,7 @@ def _lookup(service, me, args):
 
 def _check(service, me, args):
     report = service.check(me, args.campaign)
-    for kind, entry in report.to_dict()["misfits"].items():
+    for entry in report.to_dict()["misfits"].values():
         print(f"code-console: {entry['count']:,} documents: {entry['meaning']}", file=sys.stderr)
     return report.to_dict()
 

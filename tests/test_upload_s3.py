@@ -4,12 +4,12 @@ import pytest
 from moto import mock_aws
 
 from code_console.core.errors import InvalidInput, NotConfigured, NotFound
-from tests.stores import embedded_store
+from code_console.core.models import CodeType
 from code_console.core.objects import AccessDenied, S3Objects, s3_client
 from code_console.core.service import CodeService, parse_file_key
-from code_console.core.models import CodeType
 
 from tests.conftest import ME
+from tests.stores import embedded_store
 
 
 @pytest.mark.parametrize(

@@ -333,11 +333,11 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return errors.http_error_response(exc.status_code, detail, correlation_id(request), exc.headers)
+        return errors.http_error_response(exc.status_code, detail, correlation_id(request), dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = next(iter(exc.errors()), {})
+        first: dict[str, Any] = next(iter(exc.errors()), {})
         return errors.http_error_response(400, str(first.get("msg", "invalid request")), correlation_id(request))
 
     app.add_middleware(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ClassVar, Protocol, Self
 
 from code_console.core.errors import InvalidInput
 
@@ -13,8 +13,11 @@ from code_console.core.errors import InvalidInput
 class _Parsed(str, enum.Enum):
     """A string enum whose parse() turns a bad value into a domain error naming the valid ones."""
 
+    _error_code: ClassVar[str]
+    _noun: ClassVar[str]
+
     @classmethod
-    def parse(cls, value):
+    def parse(cls, value: object) -> Self:
         if isinstance(value, cls):
             return value
         try:

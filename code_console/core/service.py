@@ -236,7 +236,7 @@ class CodeService:
                 raise NotFound("file_not_found", f"no such file: {path}")
             with open(path, "rb") as fh:
                 return self.read_code_list(fh)
-        codes = []
+        codes: list[str] = []
         for line, code in iter_codes(source, max_length=self.code_max_length):
             if len(codes) == MAX_CODES_PER_CALL:
                 raise BadFile("too_many_codes", f"more than {MAX_CODES_PER_CALL:,} codes; split the file", line)
@@ -660,11 +660,11 @@ class CodeService:
             after = self.store.states(campaign_id, eligible)
             ours = []
             for code in eligible:
-                s = after.get(code)
-                if s is not None and len(ours) < changed and _shows(change, s, now):
+                state = after.get(code)
+                if state is not None and len(ours) < changed and _shows(change, state, now):
                     ours.append(code)
-                elif s is not None:
-                    unchanged.setdefault(_why_unchanged(s, change, reserve_id), []).append(code)
+                elif state is not None:
+                    unchanged.setdefault(_why_unchanged(state, change, reserve_id), []).append(code)
         result = UpdateResult(in_=len(found), updated=changed, unchanged={r: tuple(c) for r, c in unchanged.items()})
         return result, ours
 

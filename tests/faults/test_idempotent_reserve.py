@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from code_console.core.errors import Conflict, InvalidInput
 from code_console.core.models import Principal
 
 from tests.conftest import ME
-
-import pytest
 
 
 def _upload(service, n: int, campaign: str = "C1", prefix: str = "K") -> None:

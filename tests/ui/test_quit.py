@@ -12,13 +12,12 @@ import time
 
 import pytest
 
-from tests.stores import embedded_store
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import StatusCounts
+from code_console.core.models import LOCAL_OPERATOR as ME, StatusCounts
 from code_console.ui.app import QuitConfirmation
 from code_console.ui.screens.browser import BrowserScreen
 from code_console.ui.screens.upload import UploadScreen
 
+from tests.stores import embedded_store
 from tests.ui.conftest import FlakyStore, make_app, make_service, settle, text
 
 pytestmark = pytest.mark.anyio
