@@ -85,6 +85,13 @@ def _raise(problem: BadFile) -> None:
     raise problem
 
 
+MAX_COLUMN_DIGITS = 6  # no row of a code file has a million fields (a row is at most MAX_LINE_BYTES)
+
+
+def _shorten(text: str, keep: int = 20) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
+
+
 def parse_column(value: str | int | None) -> str | int | None:
     """The caller's code column: None (automatic), a 1-based number, or a header name.
 
@@ -94,7 +101,10 @@ def parse_column(value: str | int | None) -> str | int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+        digits = value.strip()
+        if not digits.isascii() or len(digits) > MAX_COLUMN_DIGITS:
+            raise InvalidInput("invalid_column", f"column number {_shorten(digits)} is not a column number from 1 to {10**MAX_COLUMN_DIGITS - 1:,}")
+        value = int(digits)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise InvalidInput("invalid_column", f"column must be a header name or a number from 1, not {value!r}")
     if isinstance(value, int) and value < 1:
