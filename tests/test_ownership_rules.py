@@ -113,3 +113,14 @@ def test_a_reserve_id_is_bound_to_its_campaign(service):
     )
     assert service.release_reservation(ME, "C2", mine.reserve_id) == UpdateResult(in_=0, updated=0)
     assert service.count(ME, "C1", "tm") == {"available": 0, "reserved": 1, "assigned": 0}
+
+
+def test_a_code_given_more_than_once_is_acted_on_once_and_the_repeat_is_named(service):
+    stock(service, "N1", "N2")
+    service.reserve(ME, "C1", "tm", 2)
+    result = service.assign(ME, "C1", ["N1", "N1", "N1", "N2", "N9", "N9"])
+    assert result == UpdateResult(
+        in_=6, updated=2, unchanged={Unchanged.NOT_FOUND: ("N9",), Unchanged.REPEATED: ("N1", "N9")}
+    )
+    assert result.to_dict() == {"in": 6, "updated": 2}
+    assert result.unchanged_dict() == {"not_found": ["N9"], "repeated": ["N1", "N9"]}

@@ -307,6 +307,7 @@ class Unchanged(str, enum.Enum):
     ALREADY_ASSIGNED = "already_assigned"  # assigned before this call (assign never overwrites; release never frees)
     NOT_RESERVED = "not_reserved"  # release: the code holds no reservation; with a reserveId: the code is held by none
     OTHER_RESERVATION = "held_by_another_reservation"  # with a reserveId: another reservation holds the code now
+    REPEATED = "repeated"  # given more than once in this call: acted on once, the repeats counted in `in` only
 
 
 @dataclass(frozen=True)

@@ -654,6 +654,12 @@ class CodeService:
         unchanged = dict(result.unchanged)
         if missing:
             unchanged = {Unchanged.NOT_FOUND: tuple(missing), **unchanged}
+        if len(unique) < len(codes):
+            # `in` counts every code given, `updated` each code once: say which were repeats,
+            # or `in` and `updated` disagree with no reason given.
+            seen: set[str] = set()
+            repeated = [c for c in codes if c in seen or seen.add(c)]
+            unchanged[Unchanged.REPEATED] = tuple(dict.fromkeys(repeated))
         result = UpdateResult(in_=len(codes), updated=result.updated, unchanged=unchanged)
         kind = EventKind.ASSIGNED if change is Change.ASSIGN else EventKind.RELEASED
         self._changed(principal, kind, campaign_id, reserve_id, changed, result)
