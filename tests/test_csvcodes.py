@@ -355,3 +355,11 @@ def test_a_column_number_too_long_to_be_one_is_refused_not_crashed(given):
         csvcodes.parse_column(given)
     assert err.value.code == "invalid_column"
     assert err.value.message.endswith("is not a column number from 1 to 999,999")
+
+
+def test_a_column_number_beyond_the_first_row_is_refused_naming_it():
+    with pytest.raises(BadFile) as err:
+        list(iter_codes(io.BytesIO(b"\nA1,10\nA2,20\n"), max_length=128, column=99))
+    assert err.value.code == "no_such_column"
+    assert err.value.line == 2
+    assert err.value.message == "line 2: column 99 was chosen but the first row has 2 columns ('A1', '10')"

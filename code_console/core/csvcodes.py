@@ -387,6 +387,10 @@ class CodeReader:
             if header is not None and index >= len(header):
                 self._stop(BadFile("no_such_column", f"column {chosen} was chosen but the header has {len(header)} columns ({_cells(cells)})", line))
                 return False
+            if header is None and index >= len(row):
+                # Else every row reads as blank and the file is refused as "only blank lines".
+                self._stop(BadFile("no_such_column", f"column {chosen} was chosen but the first row has {len(row)} column{'s' if len(row) != 1 else ''} ({_cells(cells)})", line))
+                return False
         elif named:
             if len(named) > 1:
                 which = ", ".join(f"{i + 1} {cells[i]!r}" for i in named)
