@@ -389,7 +389,8 @@ class CodeReader:
                 return False
             if header is None and index >= len(row):
                 # Else every row reads as blank and the file is refused as "only blank lines".
-                self._stop(BadFile("no_such_column", f"column {chosen} was chosen but the first row has {len(row)} column{'s' if len(row) != 1 else ''} ({_cells(cells)})", line))
+                columns = f"{len(row)} column{'s' if len(row) != 1 else ''}"
+                self._stop(BadFile("no_such_column", f"column {chosen} was chosen but the first row has {columns} ({_cells(cells)})", line))
                 return False
         elif named:
             if len(named) > 1:
