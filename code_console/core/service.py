@@ -6,6 +6,7 @@ nothing when it is not supreme. Time comes from the database's clock (or an inje
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -657,9 +658,8 @@ class CodeService:
         if len(unique) < len(codes):
             # `in` counts every code given, `updated` each code once: say which were repeats,
             # or `in` and `updated` disagree with no reason given.
-            seen: set[str] = set()
-            repeated = [c for c in codes if c in seen or seen.add(c)]
-            unchanged[Unchanged.REPEATED] = tuple(dict.fromkeys(repeated))
+            times = collections.Counter(codes)
+            unchanged[Unchanged.REPEATED] = tuple(c for c in unique if times[c] > 1)
         result = UpdateResult(in_=len(codes), updated=result.updated, unchanged=unchanged)
         kind = EventKind.ASSIGNED if change is Change.ASSIGN else EventKind.RELEASED
         self._changed(principal, kind, campaign_id, reserve_id, changed, result)
