@@ -1,6 +1,7 @@
 """Upload from S3 keys: the key rules, and the S3 failures a user can meet."""
 
 import io
+
 import pytest
 from moto import mock_aws
 
