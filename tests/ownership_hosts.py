@@ -70,7 +70,8 @@ class Host:
     def server_now(self) -> datetime:
         """The database's clock: SecantusDB's `hello.localTime`; the embedded store's is this machine's."""
         if self.mongo is not None:
-            return self.mongo.admin.command("hello")["localTime"]
+            told = self.mongo.admin.command("hello")["localTime"]
+            return told if told.tzinfo else told.replace(tzinfo=timezone.utc)
         return datetime.now(timezone.utc)
 
     def docs(self, campaign: str) -> dict[str, dict]:

@@ -15,14 +15,17 @@ Reproduction 1 (skewed hosts) needs Debian's `faketime`; it is at the end of thi
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
-from tests.ownership_hosts import Host, embedded_host, secantus_host
+from tests.ownership_hosts import FAKETIME, Host, embedded_host, faked_now, secantus_host
 from tests.stores import embedded_store
 
 OPERATOR = "tester"
@@ -187,3 +190,113 @@ def test_concurrent_calls_with_one_idempotency_key_hold_exactly_count_codes_and_
         if kind == "secantus":
             store.collection.database.client.drop_database(store.collection.database.name)
         store.close()
+
+
+# -- reproduction 1: hosts whose clocks disagree ----------------------------------------------------
+
+# Each host's clock offset, as faketime takes it, and the offset in seconds (the guard's check).
+OFFSETS = {"-25h": -25 * 3600, "-10m": -600, "+10m": 600, "+2h": 7200, "+10y": None}
+
+
+@pytest.fixture
+def skewed(secantus, tmp_path) -> Host:
+    if FAKETIME is None:
+        pytest.skip("faketime is not installed (Debian: apt-get install faketime); CI installs it")
+    # The guard: faketime must really move a Python process's datetime.now(), else these tests prove nothing.
+    for offset, seconds in OFFSETS.items():
+        told = faked_now(offset)
+        off = (told - datetime.now(timezone.utc)).total_seconds()
+        if seconds is None:
+            assert off > 9 * 365 * 86400, (offset, told)
+        else:
+            assert abs(off - seconds) < 120, (offset, told)
+    h = secantus_host(secantus, tmp_path)
+    h.env["CODE_CONSOLE_OPERATOR"] = OPERATOR
+    yield h
+    h.close()
+
+
+@pytest.mark.realserver
+def test_a_host_ahead_takes_no_live_hold_and_one_behind_writes_live_holds(skewed):
+    host = skewed
+    upload(host, "SKEW", "tm", [f"S{i:02d}" for i in range(40)])
+    held, live = reserve(host, "SKEW", 20)
+    host.age(held, hours=23)  # live for one more hour: a host 2 h ahead took such holds before
+    ahead = host.ok("reserve", "SKEW", "--type", "tm", "--count", "40", offset="+2h")
+    assert len(ahead) == 20 and not set(ahead) & set(live)  # only the 20 nobody held
+    assert host.ok("reserve", "SKEW", "--type", "tm", "--count", "40", offset="+10y") == []
+    counts = {o: host.ok("count", "SKEW", "--type", "tm", offset=o) for o in (*OFFSETS, None)}
+    assert counts == {o: {"available": 0, "reserved": 40, "assigned": 0} for o in counts}
+
+    # A host 25 h behind stamps what everybody else sees as live: nobody takes its codes.
+    assert host.ok("release", "SKEW", *ahead)["count"] == {"in": 20, "updated": 20}
+    behind, got = _reserve_at(host, "SKEW", 20, "-25h")
+    assert sorted(got) == sorted(ahead)
+    assert host.ok("reserve", "SKEW", "--type", "tm", "--count", "40") == []
+    assert host.ok("reserve", "SKEW", "--type", "tm", "--count", "40", offset="+2h") == []
+    assert host.ok("count", "SKEW", "--type", "tm", offset="+10m") == {"available": 0, "reserved": 40, "assigned": 0}
+    assert {host.docs("SKEW")[c]["reserveId"] for c in got} == {behind}
+
+
+def _reserve_at(host: Host, campaign: str, count: int, offset: str) -> tuple[str, list[str]]:
+    got = host.ok("reserve", campaign, "--type", "tm", "--count", str(count), "--with-reserve-id", offset=offset)
+    return got["reserveId"], got["codes"]
+
+
+@pytest.mark.realserver
+def test_a_far_ahead_hosts_reservation_carries_the_databases_time_and_expires_by_its_clock(skewed):
+    host = skewed
+    upload(host, "FAR", "tm", [f"F{i}" for i in range(3)])
+    before = host.server_now()
+    rid, got = _reserve_at(host, "FAR", 3, "+10y")
+    after = host.server_now()
+    assert len(got) == 3
+    stamps = {host.docs("FAR")[c]["reserved"] for c in got}
+    assert len(stamps) == 1
+    [stamp] = stamps
+    # The database's time, within the call's round trip (its clock's bound), not the host's 2036.
+    assert before - timedelta(seconds=1) <= stamp <= after + timedelta(seconds=1), (before, stamp, after)
+    # It expires after the TTL by the database's clock: 23 h 59 m later it is held, 24 h later free.
+    host.age(rid, hours=23 + 59 / 60)
+    assert host.ok("count", "FAR", "--type", "tm", offset="+10y") == {"available": 0, "reserved": 3, "assigned": 0}
+    assert host.ok("reserve", "FAR", "--type", "tm", "--count", "3", offset="-25h") == []
+    host.age(rid, hours=1 / 60)
+    assert host.ok("count", "FAR", "--type", "tm", offset="-25h") == {"available": 3, "reserved": 0, "assigned": 0}
+    assert sorted(host.ok("reserve", "FAR", "--type", "tm", "--count", "3")) == sorted(got)
+
+
+SKEW_ROUNDS = 4
+SKEW_ASK = 6
+
+
+@pytest.mark.realserver
+def test_concurrent_hosts_with_skewed_clocks_never_share_a_code_and_agree_on_counts(skewed):
+    """Five hosts (−25 h, −10 min, +10 min, +2 h, +10 years) reserve at once, round after round,
+    from a pool where 30 codes are held by a reservation 23 h old."""
+    host = skewed
+    upload(host, "HOT", "tm", [f"H{i:03d}" for i in range(120)])
+    old, old_codes = reserve(host, "HOT", 30)
+    host.age(old, hours=23)
+    handed: dict[str, list[str]] = {o: [] for o in OFFSETS}
+    for _ in range(SKEW_ROUNDS):
+        procs = {
+            o: subprocess.Popen(host.command("reserve", "HOT", "--type", "tm", "--count", str(SKEW_ASK), offset=o),
+                                env=host.env, cwd=host.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for o in OFFSETS
+        }
+        for o, p in procs.items():
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err.decode()
+            handed[o].extend(json.loads(out))
+    every = [c for codes in handed.values() for c in codes]
+    twice = sum(n - 1 for n in Counter(every).values() if n > 1)
+    print(f"\nSKEW hosts={list(OFFSETS)} calls={SKEW_ROUNDS * len(OFFSETS)} handed={len(every)} held_twice={twice} "
+          f"taken_from_live_hold={len(set(every) & set(old_codes))}")
+    assert twice == 0
+    assert not set(every) & set(old_codes)
+    assert SKEW_ROUNDS * len(OFFSETS) * SKEW_ASK > 90 and len(every) == 90  # demand beyond stock: every free code handed once
+    docs = host.docs("HOT")
+    assert all(docs[c]["reserveId"] not in (None, old) for c in every)
+    expected = {"available": 0, "reserved": 120, "assigned": 0}
+    counts = {o: host.ok("count", "HOT", "--type", "tm", offset=o) for o in (*OFFSETS, None)}
+    assert counts == {o: expected for o in counts}
