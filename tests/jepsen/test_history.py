@@ -1,0 +1,106 @@
+"""Jepsen-style runs on one SecantusDB: worker processes (tests/jepsen/worker.py) reserve, assign
+and release, some of them late, their histories checked by tests/jepsen/history.py.
+
+Expiry is reachable within the run: the workers' reservation TTL is TTL seconds, and a worker
+acts late on holds older than 1.2 × TTL (always naming its reservation). Experiments:
+- db-clock: six workers on this machine's clock;
+- skewed: six workers under faketime (−25 h, −10 min, +10 min, +2 h, +10 years, none);
+- broken-reserve: six workers whose reserve skips the guard (JEPSEN_BROKEN_RESERVE=1): the
+  checker must find the codes held twice.
+Each prints its row of the table (run with -s to see it; JEPSEN_REPORT=<path> appends it as JSON).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+
+import pymongo
+import pytest
+
+from code_console.core.models import LOCAL_OPERATOR
+from code_console.core.mongo import connect
+from code_console.core.service import CodeService
+from tests.jepsen.history import check, read_history, table
+from tests.ownership_hosts import FAKETIME, faked_now
+
+pytestmark = pytest.mark.realserver
+
+TTL = 2.0
+SECONDS = 12.0
+POOL = 150
+ROWS: list = []
+
+
+def experiment(secantus, tmp_path, offsets: list[str | None], *, broken: bool = False):
+    db = f"jep_{uuid.uuid4().hex[:10]}"
+    store = connect(secantus.uri, db, timeout_seconds=30, batch_timeout_seconds=60)
+    store.prepare()
+    service = CodeService(store, reservation_ttl=timedelta(seconds=TTL))
+    service.upload_from_file(LOCAL_OPERATOR, "J", "tm", io.BytesIO("".join(f"J{i:04d}\n" for i in range(POOL)).encode()))
+    env = {**os.environ, "JEPSEN_BROKEN_RESERVE": "1" if broken else "0"}
+    paths, procs = [], []
+    for process, offset in enumerate(offsets):
+        path = tmp_path / f"p{process}.jsonl"
+        cmd = [sys.executable, "-m", "tests.jepsen.worker", secantus.uri, db, "J", str(process), str(process + 7), str(SECONDS), str(TTL), str(path)]
+        if offset:
+            cmd = [FAKETIME, "-f", offset, *cmd]
+        procs.append(subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE))
+        paths.append(path)
+    for p in procs:
+        _, err = p.communicate(timeout=SECONDS + 120)
+        assert p.returncode == 0, err.decode()[-2000:]
+    ops, meta = read_history(paths)
+    client = pymongo.MongoClient(secantus.uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    final = {d["_id"]["code"]: {"reserveId": d.get("reserveId"), "assigned": d["date"].get("assigned")}
+             for d in client[db]["codes"].find({"_id.campaign_id": "J"})}
+    counts = service.count(LOCAL_OPERATOR, "J", "tm")
+    client.drop_database(db)
+    client.close()
+    store.close()
+    report = check(ops, final, POOL, counts, TTL)
+    uncertainty = max(m["uncertainty"] for m in meta if m["type"] == "end")
+    return report, uncertainty
+
+
+def record(name: str, offsets, report, uncertainty) -> None:
+    shown = ",".join(o or "0" for o in offsets)
+    ROWS.append((name, shown, report))
+    print(f"\nJEPSEN {name}: clock uncertainty <= {uncertainty * 1000:.1f} ms\n{table(ROWS[-1:])}")
+    for problem in report.problems[:5]:
+        print("  ", problem)
+    if os.environ.get("JEPSEN_REPORT"):
+        with open(os.environ["JEPSEN_REPORT"], "a") as fh:
+            fh.write(json.dumps({"experiment": name, "offsets": shown, "uncertainty_s": uncertainty, **report.row()}) + "\n")
+
+
+def test_db_clock_history_keeps_one_code_one_holder(secantus, tmp_path):
+    offsets = [None] * 6
+    report, uncertainty = experiment(secantus, tmp_path, offsets)
+    record("db-clock", offsets, report, uncertainty)
+    assert report.valid, report.problems[:10]
+    assert report.ok > 100 and report.late > 10  # the history did exercise late callers
+
+
+def test_skewed_hosts_history_keeps_one_code_one_holder(secantus, tmp_path):
+    if FAKETIME is None:
+        pytest.skip("faketime is not installed (Debian: apt-get install faketime); CI installs it")
+    offsets = ["-25h", "-10m", "+10m", "+2h", "+10y", None]
+    assert faked_now("+10y").year >= 2035  # faketime really moves the workers' datetime.now()
+    report, uncertainty = experiment(secantus, tmp_path, offsets)
+    record("skewed", offsets, report, uncertainty)
+    assert report.valid, report.problems[:10]
+    assert report.ok > 100 and report.late > 10
+
+
+def test_the_checker_catches_a_reserve_that_skips_the_guard(secantus, tmp_path):
+    offsets = [None] * 6
+    report, uncertainty = experiment(secantus, tmp_path, offsets, broken=True)
+    record("broken-reserve", offsets, report, uncertainty)
+    assert not report.valid
+    assert report.duplicated > 0
