@@ -5,6 +5,8 @@ Expiry is reachable within the run: the workers' reservation TTL is TTL seconds,
 acts late on holds older than 1.2 × TTL (always naming its reservation). Experiments:
 - db-clock: six workers on this machine's clock;
 - skewed: six workers under faketime (−25 h, −10 min, +10 min, +2 h, +10 years, none);
+- nemesis: six workers while updates fail now and then, before or after they are applied
+  (indeterminate operations; codes stranded by an applied reserve whose caller never heard back);
 - broken-reserve: six workers whose reserve skips the guard (JEPSEN_BROKEN_RESERVE=1): the
   checker must find the codes held twice.
 Each prints its row of the table (run with -s to see it; JEPSEN_REPORT=<path> appends it as JSON).
@@ -15,8 +17,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import timedelta
 
@@ -37,7 +41,7 @@ POOL = 150
 ROWS: list = []
 
 
-def experiment(secantus, tmp_path, offsets: list[str | None], *, broken: bool = False):
+def experiment(secantus, tmp_path, offsets: list[str | None], *, broken: bool = False, nemesis: bool = False):
     db = f"jep_{uuid.uuid4().hex[:10]}"
     store = connect(secantus.uri, db, timeout_seconds=30, batch_timeout_seconds=60)
     store.prepare()
@@ -52,9 +56,18 @@ def experiment(secantus, tmp_path, offsets: list[str | None], *, broken: bool = 
             cmd = [FAKETIME, "-f", offset, *cmd]
         procs.append(subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE))
         paths.append(path)
-    for p in procs:
-        _, err = p.communicate(timeout=SECONDS + 120)
-        assert p.returncode == 0, err.decode()[-2000:]
+    stop = threading.Event()
+    faults = threading.Thread(target=inject_faults, args=(secantus, stop), daemon=True) if nemesis else None
+    if faults:
+        faults.start()
+    try:
+        for p in procs:
+            _, err = p.communicate(timeout=SECONDS + 120)
+            assert p.returncode == 0, err.decode()[-2000:]
+    finally:
+        stop.set()
+        if faults:
+            faults.join(30)
     ops, meta = read_history(paths)
     client = pymongo.MongoClient(secantus.uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
     final = {d["_id"]["code"]: {"reserveId": d.get("reserveId"), "assigned": d["date"].get("assigned")}
@@ -66,6 +79,25 @@ def experiment(secantus, tmp_path, offsets: list[str | None], *, broken: bool = 
     report = check(ops, final, POOL, counts, TTL)
     uncertainty = max(m["uncertainty"] for m in meta if m["type"] == "end")
     return report, uncertainty
+
+
+def inject_faults(secantus, stop: threading.Event) -> None:
+    """The nemesis: every 0.3-0.8 s the next two updates fail, alternately before they run (the
+    connection drops) and after they ran (a write concern error: applied, but the caller is told
+    the store did not confirm it). Both reach the caller as indeterminate."""
+    from tests.faults.conftest import FailPoints
+
+    points = FailPoints(secantus)
+    rng = random.Random(3)
+    kinds = [{"closeConnection": True}, {"writeConcernError": {"code": 100, "errmsg": "injected: not confirmed"}}]
+    try:
+        n = 0
+        while not stop.wait(rng.uniform(0.3, 0.8)):
+            points.fail(["update"], times=2, **kinds[n % 2])
+            n += 1
+    finally:
+        points.off()
+        points.close()
 
 
 def record(name: str, offsets, report, uncertainty) -> None:
@@ -96,6 +128,14 @@ def test_skewed_hosts_history_keeps_one_code_one_holder(secantus, tmp_path):
     record("skewed", offsets, report, uncertainty)
     assert report.valid, report.problems[:10]
     assert report.ok > 100 and report.late > 10
+
+
+def test_history_with_failing_writes_keeps_one_code_one_holder(secantus, tmp_path):
+    offsets = [None] * 6
+    report, uncertainty = experiment(secantus, tmp_path, offsets, nemesis=True)
+    record("nemesis", offsets, report, uncertainty)
+    assert report.valid, report.problems[:10]
+    assert report.indeterminate > 0 and report.ok > 100
 
 
 def test_the_checker_catches_a_reserve_that_skips_the_guard(secantus, tmp_path):
