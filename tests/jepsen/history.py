@@ -10,6 +10,9 @@ database's clock, taken after it recorded the invoke, and another process takes 
 when its own estimate, taken before it records ok, is at least stamp + TTL. So in the recorded
 timeline a hold lasts at least from the holder's invoke to invoke + TTL, exactly (whatever
 the estimates' errors, which bound how long that is in real time). MARGIN absorbs float rounding.
+A hold ended by a release is another matter: the release's time is on the releaser's estimate
+and the next grant's on its own, so they compare within twice the processes' largest clock
+error (`uncertainty`, each worker reports it); one process's operations compare by their order.
 
 Checked:
 - duplicated: codes handed to a second caller while a first still held them. A hold of code c
@@ -58,6 +61,7 @@ class Grant:
     process: int
     invoked: float
     ok: float
+    op: int = 0
 
 
 @dataclass
@@ -94,6 +98,8 @@ def read_history(paths: list[Path]) -> tuple[list[Op], list[dict]]:
             kind = rec["type"]
             if kind in ("start", "end"):
                 meta.append(rec)
+            elif kind == "trace":
+                continue
             elif kind == "invoke":
                 ops[(rec["process"], rec["op"])] = Op(rec["process"], rec["op"], rec["f"], rec["value"], rec["time"], late=rec.get("late", False))
             else:
@@ -118,7 +124,11 @@ def _touches(op: Op, code: str, rid: str) -> bool:
     return code in codes
 
 
-def check(ops: list[Op], final: dict[str, dict], uploaded: int, final_counts: dict, ttl: float) -> Report:
+def check(ops: list[Op], final: dict[str, dict], uploaded: int, final_counts: dict, ttl: float, uncertainty: float = 0.0) -> Report:
+    """`uncertainty`: the largest error of a process's estimate of the database's clock (seconds).
+    Two processes' recorded times compare within twice that; an expiry needs no such slack (see
+    the module's docstring)."""
+    skew = MARGIN + 2 * uncertainty
     rep = Report(attempted=len(ops))
     rep.ok = sum(o.type == "ok" for o in ops)
     rep.failed = sum(o.type == "fail" for o in ops)
@@ -139,27 +149,34 @@ def check(ops: list[Op], final: dict[str, dict], uploaded: int, final_counts: di
         for code in o.answer["codes"]:
             mine = grants.setdefault(code, [])
             if not any(g.rid == rid for g in mine):
-                mine.append(Grant(code, rid, o.process, o.invoked, o.completed))
+                mine.append(Grant(code, rid, o.process, o.invoked, o.completed, o.op))
     rep.key_disagreements = sum(len(answers) > 1 for answers in by_key.values())
     maybe = {o.value["key"] for o in ops if o.f == "reserve" and o.type != "ok" and o.value.get("key")}
     changes = [o for o in ops if o.f in ("assign", "release")]
 
-    def end_of(g: Grant) -> float:
-        end = g.invoked + ttl
+    def after(o: Op, g: Grant) -> bool:
+        """Whether `o` may have run after grant `g` (one process's operations are in order; another's
+        compare by time, recorded to the millisecond)."""
+        return o.op > g.op if o.process == g.process else o.completed >= g.invoked
+
+    def end_of(g: Grant) -> tuple[float, float]:
+        """When g's hold ended, and the slack comparing that time with another process's."""
+        end, slack = g.invoked + ttl, MARGIN  # expiry: compared on the holder's own stamp
         for o in changes:
-            if o.completed <= g.invoked or not _touches(o, g.code, g.rid):
+            if not after(o, g) or not _touches(o, g.code, g.rid):
                 continue
             named = o.value.get("reserveId")
-            if o.f == "release" and (named == g.rid or named is None):
-                end = min(end, max(o.invoked, g.invoked))
+            if o.f == "release" and (named == g.rid or named is None) and max(o.invoked, g.invoked) < end:
+                end, slack = max(o.invoked, g.invoked), skew
             elif o.f == "assign" and o.value.get("holder") == g.rid and g.code in _changed(o):
-                return INF  # assigned by its holder: theirs for good
-        return end
+                return INF, 0.0  # assigned by its holder: theirs for good
+        return end, slack
 
     for code, gs in grants.items():
         gs.sort(key=lambda g: g.ok)
+        ends = [end_of(g) for g in gs]
         for i, later in enumerate(gs):
-            clash = [g for g in gs[:i] if later.ok < end_of(g) - MARGIN]
+            clash = [g for g, (end, slack) in zip(gs[:i], ends) if later.ok < end - slack]
             if clash:
                 rep.duplicated += 1
                 rep.problems.append(f"duplicated {code}: {clash[0].rid} (p{clash[0].process}, invoked {clash[0].invoked:.3f}) "
@@ -179,7 +196,7 @@ def check(ops: list[Op], final: dict[str, dict], uploaded: int, final_counts: di
             gs = grants.get(code, [])
             mine = [g for g in gs if g.rid == rid]
             # Another reservation that got the code after this one, before the assign: it replaced the reserveId.
-            took_after = mine and [g for g in gs if g.rid != rid and mine[0].ok < g.ok < o.invoked - MARGIN]
+            took_after = mine and [g for g in gs if g.rid != rid and mine[0].ok + skew < g.ok < o.invoked - skew]
             if not mine or took_after:
                 rep.misassigned += 1
                 rep.problems.append(f"misassigned {code}: assigned naming {rid} at {o.invoked:.3f}, which did not hold it")
@@ -206,11 +223,13 @@ def check(ops: list[Op], final: dict[str, dict], uploaded: int, final_counts: di
             rep.lost += 1
             rep.problems.append(f"lost {code}: under {stored_rid}, which never got it")
             continue
+        # The last grants: any of those within the clocks' bound of the last may be the last.
+        lasts = [g for g in gs if g.ok >= gs[-1].ok - skew]
         last = gs[-1]
-        if stored_rid == last.rid:
+        if stored_rid in {g.rid for g in lasts}:
             continue
-        released = any(o.f == "release" and _touches(o, code, last.rid) and o.completed > last.invoked
-                       and o.value.get("reserveId") in (None, last.rid) for o in changes)
+        released = any(o.f == "release" and _touches(o, code, g.rid) and after(o, g)
+                       and o.value.get("reserveId") in (None, g.rid) for o in changes for g in lasts)
         if stored_rid is None and released:
             continue
         if stored_rid is not None and stored_rid not in told:

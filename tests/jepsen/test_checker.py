@@ -56,3 +56,19 @@ def test_counts_that_do_not_add_up_to_the_upload_are_unconserved():
     count = Op(1, 9, "count", {}, 1.0, "ok", 1.1, {"counts": {"available": 0, "reserved": 0, "assigned": 0}})
     report = check([reserve(1, 0.0, "A", ["X"]), count], {"X": {"reserveId": "A", "assigned": None}}, 1, COUNTS, TTL)
     assert (report.valid, report.unconserved) == (False, 1)
+
+
+def test_a_release_by_another_process_compares_within_the_clocks_bound():
+    # B's ok is recorded 30 ms before A's release on A's clock: within 2 x 20 ms, not a proof of overlap.
+    ops = [reserve(1, 0.0, "A", ["X"]), change("release", 1, 0.53, ["X"], "A", "A"), reserve(2, 0.45, "B", ["X"])]
+    final = {"X": {"reserveId": "B", "assigned": None}}
+    assert check(ops, final, 1, COUNTS, TTL, uncertainty=0.02).valid
+    assert check(ops, final, 1, COUNTS, TTL, uncertainty=0.01).duplicated == 1
+
+
+def test_one_process_orders_its_operations_even_within_one_millisecond():
+    grant = reserve(1, 0.0, "A", ["X"], took=0.0)
+    whole = Op(1, grant.op + 1, "release", {"codes": None, "reserveId": "A", "holder": "A"}, 0.0, "ok", 0.0,
+               {"in": 1, "updated": 1, "unchanged": {}})
+    ops = [grant, whole, reserve(2, 0.001, "B", ["X"], took=0.0)]
+    assert check(ops, {"X": {"reserveId": "B", "assigned": None}}, 1, COUNTS, TTL).valid

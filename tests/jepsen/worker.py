@@ -85,19 +85,74 @@ def _answer(result) -> dict:
     return {"counts": result}
 
 
+def point_cas(store) -> None:
+    """Investigation only: the compare-and-set as one bulk of point updates (one code each)."""
+    from pymongo import UpdateOne
+
+    from code_console.core.mongo import HOLD
+
+    def compare_and_set(campaign_id, change, groups, now, reserve_id=None):
+        if change is Change.RESERVE:
+            update = {"$set": {RESERVED: now, RESERVE_ID: reserve_id}}
+        elif change is Change.ASSIGN:
+            update = {"$set": {ASSIGNED: now}}
+        else:
+            update = {"$unset": {RESERVED: "", RESERVE_ID: ""}}
+        ops = [UpdateOne({CAMPAIGN: campaign_id, RESERVE_ID: seen.reserve_id, ASSIGNED: None, RESERVED: seen.reserved, CODE: code},
+                         update, hint=HOLD) for seen, codes in groups.items() for code in codes]
+        return store.collection.bulk_write(ops, ordered=False).modified_count
+
+    store.compare_and_set = compare_and_set
+
+
+def trace_store(store, rec: "Recorder") -> None:
+    """Record every compare-and-set and candidate search as `trace` lines (the checker skips them):
+    what a failed check is explained by."""
+    find, cas = store.find_available, store.compare_and_set
+
+    def find_available(campaign_id, code_type, cutoff, limit):
+        found = find(campaign_id, code_type, cutoff, limit)
+        rec.write(type="trace", f="find", cutoff=cutoff.timestamp(), found=[[c.code, c.seen.reserve_id, _ts(c.seen.reserved)] for c in found],
+                  time=rec.now())
+        return found
+
+    def compare_and_set(campaign_id, change, groups, now, reserve_id=None):
+        won = cas(campaign_id, change, groups, now, reserve_id)
+        seen = [[s.reserve_id, _ts(s.reserved), codes] for s, codes in groups.items()]
+        rec.write(type="trace", f="cas", change=change.value, rid=reserve_id, now=now.timestamp(), seen=seen, won=won, time=rec.now())
+        return won
+
+    store.find_available, store.compare_and_set = find_available, compare_and_set
+
+
+def _ts(value):
+    return value.timestamp() if isinstance(value, datetime) else value
+
+
 def run(uri: str, db: str, campaign: str, process: int, seed: int, seconds: float, ttl: float, out) -> None:
-    store = connect(uri, db, timeout_seconds=10, batch_timeout_seconds=30)
+    if uri.startswith("sqlite:"):  # the embedded store: one SQLite file shared by the processes
+        from code_console.core.sqlite import SqliteStore
+
+        store = SqliteStore(uri.removeprefix("sqlite:"), timeout_seconds=30)
+    else:
+        store = connect(uri, db, timeout_seconds=10, batch_timeout_seconds=30)
     if os.environ.get("JEPSEN_BROKEN_RESERVE") == "1":
         break_reserve(store)
     service = CodeService(store, reservation_ttl=timedelta(seconds=ttl), rng=random.Random(seed))
     rng = random.Random(seed)
     rec = Recorder(out, process, service.clock)
+    if os.environ.get("JEPSEN_CAS") == "one":
+        point_cas(store)
+    if os.environ.get("JEPSEN_TRACE") == "1":
+        trace_store(store, rec)
     rec.write(type="start", host_time=datetime.now(timezone.utc).isoformat(), time=rec.now())
     holds: list[dict] = []  # {"rid", "codes", "at", "named"}: what this process believes it holds
     me = LOCAL_OPERATOR
     end = time.monotonic() + seconds
     uncertainty = service.clock.uncertainty.total_seconds()
+    pause = float(os.environ.get("JEPSEN_PAUSE", "0"))  # seconds between operations (pacing a fast store)
     while time.monotonic() < end:
+        time.sleep(pause)
         uncertainty = max(uncertainty, service.clock.uncertainty.total_seconds())
         now = rec.now()
         fresh = [h for h in holds if now - h["at"] < ttl / 2]
