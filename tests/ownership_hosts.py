@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -47,7 +47,6 @@ class Host:
     mongo: pymongo.MongoClient | None = None
     db: str | None = None
     sqlite_path: Path | None = None
-    runs: list[float] = field(default_factory=list)
 
     def command(self, *args: str, offset: str | None = None) -> list[str]:
         base = [sys.executable, "-m", "code_console", *args]

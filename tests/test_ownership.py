@@ -17,12 +17,14 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from code_console.core.models import LOCAL_OPERATOR
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
 from tests.ownership_hosts import FAKETIME, Host, embedded_host, faked_now, secantus_host
@@ -162,13 +164,11 @@ def test_concurrent_calls_with_one_idempotency_key_hold_exactly_count_codes_and_
 
     if kind == "secantus":
         server = request.getfixturevalue("secantus")
-        store = connect(server.uri, f"key8_{id(request)}", timeout_seconds=30, batch_timeout_seconds=120)
+        store = connect(server.uri, f"key8_{uuid.uuid4().hex[:10]}", timeout_seconds=30, batch_timeout_seconds=120)
     else:
         store = embedded_store()
     service = CodeService(store)  # the database's clock, as deployed
     service.prepare()
-    from code_console.core.models import LOCAL_OPERATOR
-
     service.upload_from_file(LOCAL_OPERATOR, "KEYS", "tm", io.BytesIO("".join(f"K{i:03d}\n" for i in range(40)).encode()))
     try:
         with running(service, settings_for()) as api:

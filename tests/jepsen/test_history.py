@@ -28,7 +28,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import pymongo
 import pytest
 
 from code_console.core.models import LOCAL_OPERATOR
