@@ -300,3 +300,22 @@ def test_concurrent_hosts_with_skewed_clocks_never_share_a_code_and_agree_on_cou
     expected = {"available": 0, "reserved": 120, "assigned": 0}
     counts = {o: host.ok("count", "HOT", "--type", "tm", offset=o) for o in (*OFFSETS, None)}
     assert counts == {o: expected for o in counts}
+
+
+@pytest.mark.realserver
+def test_the_same_scenario_with_the_hosts_clock_takes_every_live_hold_the_test_can_fail(secantus, tmp_path):
+    """The skew test's control: a service that trusts a host clock 2 h ahead (what every process
+    did before the database's clock) takes the 20 holds that have an hour left."""
+    host = secantus_host(secantus, tmp_path)
+    try:
+        host.env["CODE_CONSOLE_OPERATOR"] = OPERATOR
+        upload(host, "SKEW", "tm", [f"S{i:02d}" for i in range(40)])
+        held, live = reserve(host, "SKEW", 20)
+        host.age(held, hours=23)
+        store = connect(secantus.uri, host.db, timeout_seconds=30, batch_timeout_seconds=60)
+        ahead = CodeService(store, clock=lambda: datetime.now(timezone.utc) + timedelta(hours=2))
+        got = ahead.reserve(LOCAL_OPERATOR, "SKEW", "tm", 40).codes
+        store.close()
+        assert len(got) == 40 and len(set(got) & set(live)) == 20
+    finally:
+        host.close()
