@@ -85,26 +85,6 @@ def _answer(result) -> dict:
     return {"counts": result}
 
 
-def point_cas(store) -> None:
-    """Investigation only: the compare-and-set as one bulk of point updates (one code each)."""
-    from pymongo import UpdateOne
-
-    from code_console.core.mongo import HOLD
-
-    def compare_and_set(campaign_id, change, groups, now, reserve_id=None):
-        if change is Change.RESERVE:
-            update = {"$set": {RESERVED: now, RESERVE_ID: reserve_id}}
-        elif change is Change.ASSIGN:
-            update = {"$set": {ASSIGNED: now}}
-        else:
-            update = {"$unset": {RESERVED: "", RESERVE_ID: ""}}
-        ops = [UpdateOne({CAMPAIGN: campaign_id, RESERVE_ID: seen.reserve_id, ASSIGNED: None, RESERVED: seen.reserved, CODE: code},
-                         update, hint=HOLD) for seen, codes in groups.items() for code in codes]
-        return store.collection.bulk_write(ops, ordered=False).modified_count
-
-    store.compare_and_set = compare_and_set
-
-
 def trace_store(store, rec: "Recorder") -> None:
     """Record every compare-and-set and candidate search as `trace` lines (the checker skips them):
     what a failed check is explained by."""
@@ -141,8 +121,6 @@ def run(uri: str, db: str, campaign: str, process: int, seed: int, seconds: floa
     service = CodeService(store, reservation_ttl=timedelta(seconds=ttl), rng=random.Random(seed))
     rng = random.Random(seed)
     rec = Recorder(out, process, service.clock)
-    if os.environ.get("JEPSEN_CAS") == "one":
-        point_cas(store)
     if os.environ.get("JEPSEN_TRACE") == "1":
         trace_store(store, rec)
     rec.write(type="start", host_time=datetime.now(timezone.utc).isoformat(), time=rec.now())
