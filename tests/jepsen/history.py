@@ -175,8 +175,19 @@ def check(ops: list[Op], final: dict[str, dict], uploaded: int, final_counts: di
     for code, gs in grants.items():
         gs.sort(key=lambda g: g.ok)
         ends = [end_of(g) for g in gs]
-        for i, later in enumerate(gs):
-            clash = [g for g, (end, slack) in zip(gs[:i], ends) if later.ok < end - slack]
+
+        def overlap(i: int, j: int) -> bool:
+            """Grant j (ok later) came while grant i still held the code, in whichever order
+            their compare-and-sets ran: j could have run first only if it began before i ended
+            (within the clocks' bound), and then i must have come while j held the code."""
+            (end_i, slack_i), (end_j, slack_j) = ends[i], ends[j]
+            if not gs[j].ok < end_i - slack_i:
+                return False
+            j_first_possible = gs[j].invoked <= gs[i].ok + skew
+            return not j_first_possible or gs[i].ok < end_j - slack_j
+
+        for j, later in enumerate(gs):
+            clash = [g for i, g in enumerate(gs[:j]) if overlap(i, j)]
             if clash:
                 rep.duplicated += 1
                 rep.problems.append(f"duplicated {code}: {clash[0].rid} (p{clash[0].process}, invoked {clash[0].invoked:.3f}) "

@@ -72,3 +72,15 @@ def test_one_process_orders_its_operations_even_within_one_millisecond():
                {"in": 1, "updated": 1, "unchanged": {}})
     ops = [grant, whole, reserve(2, 0.001, "B", ["X"], took=0.0)]
     assert check(ops, {"X": {"reserveId": "B", "assigned": None}}, 1, COUNTS, TTL).valid
+
+
+def test_two_grants_within_the_clocks_bound_may_have_run_in_either_order():
+    # A's ok is recorded 12 ms before B's, on another clock; B released at once. With a 50 ms
+    # bound B may have taken and released X before A took it: valid. Had B kept it, no order fits.
+    a = reserve(1, 0.0, "A", ["X"], took=0.975)
+    b = reserve(2, 0.9, "B", ["X"], took=0.087)
+    released = change("release", 2, 0.987, ["X"], None, "B")
+    released.op = b.op + 1
+    final = {"X": {"reserveId": "A", "assigned": None}}
+    assert check([a, b, released], final, 1, COUNTS, TTL, uncertainty=0.05).valid
+    assert check([a, b], final, 1, COUNTS, TTL, uncertainty=0.05).duplicated == 1

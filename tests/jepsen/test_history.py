@@ -87,8 +87,8 @@ def experiment(secantus, folder, offsets: list[str | None], *, broken: bool = Fa
     uncertainty = max(m["uncertainty"] for m in meta if m["type"] == "end")
     report = check(ops, final, POOL, counts, TTL, uncertainty)
     (folder / "final.json").write_text(json.dumps({"final": final, "counts": counts}, default=str))
-    if report.valid:
-        shutil.rmtree(folder)  # kept only when the check failed
+    if report.valid != broken:
+        shutil.rmtree(folder)  # kept only when the check says what the experiment did not expect
     return report, uncertainty
 
 
