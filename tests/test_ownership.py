@@ -27,6 +27,7 @@ import pytest
 from code_console.core.models import LOCAL_OPERATOR
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
+
 from tests.ownership_hosts import FAKETIME, Host, embedded_host, faked_now, secantus_host
 from tests.stores import embedded_store
 

@@ -19,9 +19,9 @@ import json
 import os
 import random
 import shutil
-import tempfile
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -34,6 +34,7 @@ from code_console.core.models import LOCAL_OPERATOR
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
 from code_console.core.sqlite import SqliteStore
+
 from tests.jepsen.history import check, read_history, table
 from tests.ownership_hosts import FAKETIME, faked_now
 

@@ -85,7 +85,7 @@ def _answer(result) -> dict:
     return {"counts": result}
 
 
-def trace_store(store, rec: "Recorder") -> None:
+def trace_store(store, rec: Recorder) -> None:
     """Record every compare-and-set and candidate search as `trace` lines (the checker skips them):
     what a failed check is explained by."""
     find, cas = store.find_available, store.compare_and_set
