@@ -182,12 +182,12 @@ class AuditTrail:
             self.store.prune_events(event.at)
 
 
-_RELATIVE = re.compile(r"^\s*([0-9]{1,6})\s*(m|min|h|d|w)\s*\Z", re.IGNORECASE)
-_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_RELATIVE = re.compile(r"^\s*([0-9]{1,6})\s*(s|m|min|h|d|w)\s*\Z", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_since(text: str | None, now: Callable[[], datetime]) -> datetime | None:
-    """`--since`: an ISO 8601 time (UTC if no offset), a date, or a span back from now (`90m`, `2h`, `7d`, `1w`).
+    """`--since`: an ISO 8601 time (UTC if no offset), a date, or a span back from now (`30s`, `90m`, `2h`, `7d`, `1w`).
 
     Raises InvalidInput("invalid_since")."""
     if text is None or text == "":

@@ -65,12 +65,13 @@ INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
 ]
 KEYS_COLLECTION = "reservations"
 # The audit trail (audit.py): one document per change, beside the codes. Ids sort by time, so
-# each filter's index ends with `_id` and serves "newest first" and the cursor.
+# each filter's index ends with `_id` and serves "newest first" (scanned backwards) and the cursor.
+# Ascending: SecantusDB drops the first keys of a `$gte` range on a descending `_id` key (measured).
 EVENTS_COLLECTION = "events"
-EVENTS_BY_TIME = [("campaign_id", 1), ("_id", -1)]
-EVENTS_BY_CODE = [("campaign_id", 1), ("codes", 1), ("_id", -1)]
-EVENTS_BY_RESERVATION = [("campaign_id", 1), ("reserve_id", 1), ("_id", -1)]
-EVENTS_BY_KIND = [("campaign_id", 1), ("kind", 1), ("_id", -1)]
+EVENTS_BY_TIME = [("campaign_id", 1), ("_id", 1)]
+EVENTS_BY_CODE = [("campaign_id", 1), ("codes", 1), ("_id", 1)]
+EVENTS_BY_RESERVATION = [("campaign_id", 1), ("reserve_id", 1), ("_id", 1)]
+EVENTS_BY_KIND = [("campaign_id", 1), ("kind", 1), ("_id", 1)]
 # Retention: each event carries `expires`; the server's TTL monitor removes it after that time.
 EVENTS_TTL = [("expires", 1)]
 EVENT_INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
