@@ -12,7 +12,7 @@ event per call in flight, never a change. A failed event write is logged
 (`code_console.core`, "an observer failed") and the change stands.
 
 An event's id is `<milliseconds since the epoch, 13 digits>-<12 hex digits>`: ids sort as the
-events' times do (ties broken at random), so one index per filter serves "newest first", and
+events' times do (ties within a process in order, across processes at random), so one index per filter serves "newest first", and
 an id is the pagination cursor (`before`).
 
 Retention: each record carries `expires` (its time plus the retention); MongoDB removes it with
@@ -22,6 +22,7 @@ first record and every PRUNE_EVERY records after.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
@@ -60,8 +61,13 @@ def id_bound(at: datetime) -> str:
     return f"{max(_ms(at), 0):013d}"
 
 
+_sequence = itertools.count(secrets.randbelow(1 << 20))
+
+
 def new_id(at: datetime) -> str:
-    return f"{id_bound(at)}-{secrets.token_hex(6)}"
+    """`<ms>-<6 hex of this process's sequence><6 random hex>`: within one process, events of
+    the same millisecond keep their order; across processes the random part breaks the tie."""
+    return f"{id_bound(at)}-{next(_sequence) % (1 << 24):06x}{secrets.token_hex(3)}"
 
 
 def validate_cursor(before: str | None) -> str | None:
@@ -248,7 +254,8 @@ def code_timeline(code: str, events: list[EventRecord], ttl: timedelta, now: dat
         if e.kind == EventKind.UPLOADED.value:
             d = e.details
             sha = (d.get("sha256") or "")[:12]
-            lines.append(HistoryLine(e.at, f"uploaded from {d.get('source')} (sha256 {sha}…, {d.get('in', 0):,} codes)", **who))
+            n = d.get("in", 0)
+            lines.append(HistoryLine(e.at, f"uploaded from {d.get('source')} (sha256 {sha}…, {n:,} code{'' if n == 1 else 's'})", **who))
         elif e.kind == EventKind.RESERVED.value:
             expired = next((x.get("reserveId") for x in e.details.get("expired") or () if x.get("code") == code), None)
             taken = f", taking over expired hold {expired}" if expired else ""

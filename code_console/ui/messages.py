@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class HistoryLoaded(Message):
+    """A code's history (core/audit.HistoryLine, oldest first), for the lookup's detail pane."""
+
+    campaign: str
+    code: str
+    lines: list
+
+
+@dataclass
 class CampaignsLoaded(Message):
     campaigns: list[CampaignSummary]
 

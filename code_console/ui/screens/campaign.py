@@ -96,7 +96,7 @@ class CampaignScreen(PollingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def load_counts(self) -> None:
         self.console.ensure_ready()
-        counts = self.service.campaign_counts(ME, self.campaign)
+        counts = self.service.campaign_counts(self.me, self.campaign)
         self.post_message(CountsLoaded(self.campaign, counts))
 
     def poll_finished(self, worker: Worker) -> None:

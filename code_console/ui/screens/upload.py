@@ -207,7 +207,7 @@ class UploadScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="keys")
     def list_keys(self, campaign: str) -> None:
-        self.post_message(KeysListed(campaign, self.service.list_keys(ME, campaign)))
+        self.post_message(KeysListed(campaign, self.service.list_keys(self.me, campaign)))
 
     def on_keys_listed(self, message: KeysListed) -> None:
         keys = self.query_one("#keys", OptionList)
@@ -249,12 +249,12 @@ class UploadScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, plan: UploadPlan) -> None:
         if plan.key:
-            code_type, report = self.service.preview_key(ME, plan.campaign, plan.key)
+            code_type, report = self.service.preview_key(self.me, plan.campaign, plan.key)
         else:
             problem = local_file_problem(plan.path or "")
             if problem is not None:
                 raise problem
-            code_type, report = plan.code_type, self.service.preview_file(ME, plan.path)
+            code_type, report = plan.code_type, self.service.preview_file(self.me, plan.path)
         self.post_message(PreviewReady(plan.source, code_type, report))
 
     def on_preview_ready(self, message: PreviewReady) -> None:
@@ -336,9 +336,9 @@ class UploadScreen(ConsoleScreen):
 
         try:
             if plan.key:
-                result = self.service.upload_from_key(ME, plan.campaign, plan.key, progress=progress, cancel=cancel)
+                result = self.service.upload_from_key(self.me, plan.campaign, plan.key, progress=progress, cancel=cancel)
             else:
-                result = self.service.upload_from_file(ME, plan.campaign, plan.code_type, plan.path, progress=progress, cancel=cancel)
+                result = self.service.upload_from_file(self.me, plan.campaign, plan.code_type, plan.path, progress=progress, cancel=cancel)
         except Cancelled as exc:
             self.post_message(UploadCancelled(exc.message))
             return

@@ -1,0 +1,78 @@
+"""The code's history in the lookup's detail pane, and the operator in the header (issue 14)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from datetime import timedelta
+
+import pytest
+
+from code_console.core.audit import AuditTrail
+from code_console.core.models import Channel, Principal
+from code_console.core.service import CodeService
+from tests.stores import embedded_store
+from tests.ui.conftest import make_app, settle, text
+from tests.ui.test_lookup import find
+
+pytestmark = pytest.mark.anyio
+
+ALICE = Principal("alice", supreme=True, channel=Channel.CONSOLE)
+BOB = Principal("bob", supreme=True, channel=Channel.CLI)
+SHA = hashlib.sha256(b"FAN-0001\n").hexdigest()
+VERIFIER = Principal("verification-service", supreme=True, channel=Channel.API, request_id="req-7")
+
+
+def lived(clock):
+    """One code's full life: upload, reserve, expiry, reserve by another caller, a stale release refused, assign."""
+    store = embedded_store()
+    service = CodeService(store, clock=clock, rng=random.Random(1))
+    service.subscribe(AuditTrail(store, timedelta(days=3650)))
+    service.upload_from_file(ALICE, "SPRING-TOUR", "tm", io.BytesIO(b"FAN-0001\n"), source_name="batch1.csv")
+    clock.advance(minutes=2)
+    first = service.reserve(BOB, "SPRING-TOUR", "tm", 1, key="support-hold-1")
+    clock.advance(hours=25)
+    second = service.reserve(VERIFIER, "SPRING-TOUR", "tm", 1, key="verify-42")
+    clock.advance(minutes=1)
+    service.release(BOB, "SPRING-TOUR", ["FAN-0001"], reserve_id=first.reserve_id)
+    clock.advance(minutes=1)
+    service.assign(VERIFIER, "SPRING-TOUR", ["FAN-0001"], reserve_id=second.reserve_id)
+    return service
+
+
+async def test_the_detail_pane_shows_the_codes_history(clock):
+    service = lived(clock)
+    app = make_app(service, operator=ALICE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await find(pilot, "FAN-0001", "SPRING-TOUR")
+        await settle(pilot)
+        assert text(app, "#lookup-history").splitlines() == [
+            "history of FAN-0001 (6 entries, oldest first)",
+            f"2026-03-01 08:00:00  uploaded from batch1.csv (sha256 {SHA[:12]}…, 1 code) · alice (console)",
+            "2026-03-01 08:02:00  reserved under support-hold-1 · bob (cli)",
+            "2026-03-02 08:02:00  hold support-hold-1 expired (TTL 24 h); the code is available again",
+            "2026-03-02 09:02:00  reserved under verify-42, taking over expired hold support-hold-1 · verification-service (api) req req-7",
+            "2026-03-02 09:03:00  release naming reserveId support-hold-1 refused: held by another reservation · bob (cli)",
+            "2026-03-02 09:04:00  assigned (reserveId verify-42) · verification-service (api) req req-7",
+        ]
+
+
+async def test_a_release_made_in_the_console_joins_the_history_with_the_operator(clock):
+    store = embedded_store()
+    service = CodeService(store, clock=clock)
+    service.subscribe(AuditTrail(store, timedelta(days=3650)))
+    service.upload_from_file(ALICE, "VIP", "tm", io.BytesIO(b"V1\n"), source_name="vip.csv")
+    held = service.reserve(BOB, "VIP", "tm", 1)
+    app = make_app(service, operator=Principal("carol", supreme=True, channel=Channel.CONSOLE))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert "as carol" in text(app, "ConsoleHeader")
+        await find(pilot, "V1", "VIP")
+        await pilot.press("x", "y")
+        await settle(pilot)
+        await settle(pilot)
+        lines = text(app, "#lookup-history").splitlines()
+        assert lines[0] == "history of V1 (3 entries, oldest first)"
+        assert lines[-1] == f"2026-03-01 08:00:00  released (reserveId {held.reserve_id}) · carol (console)"
+    event = service.history(ALICE, "VIP", kind="released").events[0]
+    assert (event.actor, event.channel) == ("carol", "console")
