@@ -196,7 +196,7 @@ def parse_since(text: str | None, now: Callable[[], datetime]) -> datetime | Non
     """`--since`: an ISO 8601 time (UTC if no offset), a date, or a span back from now (`30s`, `90m`, `2h`, `7d`, `1w`).
 
     Raises InvalidInput("invalid_since")."""
-    if text is None or text == "":
+    if text is None:
         return None
     if isinstance(text, datetime):
         return text if text.tzinfo else text.replace(tzinfo=timezone.utc)
@@ -213,7 +213,8 @@ def parse_since(text: str | None, now: Callable[[], datetime]) -> datetime | Non
 
 
 def parse_limit(value, default: int = DEFAULT_LIMIT) -> int:
-    if value is None or value == "":
+    """A page's size: ASCII digits, 1 to MAX_LIMIT; None is `default`. Raises InvalidInput("invalid_limit")."""
+    if value is None:
         return default
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,7}", value):
         value = int(value)

@@ -811,9 +811,12 @@ class CodeService:
             _validate_reserve_id(reserve_id)
         kind_value = EventKind(kind).value if kind is not None else None
         if code is not None:
-            code = normalize_code(code, max_length=self.code_max_length) if isinstance(code, str) else code
             if not isinstance(code, str):
                 raise InvalidInput("invalid_codes", "code must be a string")
+            try:
+                code = normalize_code(code, max_length=self.code_max_length)
+            except InvalidCode as exc:
+                raise InvalidCode("invalid_codes", f"not a valid code: {exc.message}", **exc.details) from None
         found = self.store.events(campaign_id, code=code, reserve_id=reserve_id, kind=kind_value, since=start, before=before, limit=limit + 1)
         if code is not None and reserve_id is None and kind_value in (None, EventKind.UPLOADED.value):
             found = self._with_upload(campaign_id, code, found, start, before)
