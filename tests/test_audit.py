@@ -274,3 +274,36 @@ def test_mongodb_events_collection_has_its_indexes_and_ttl(mongo_store, clock):
     ):
         plan = str(mongo_store.events_collection.find(flt).sort("_id", -1).explain()["queryPlanner"]["winningPlan"])
         assert "IXSCAN" in plan and "COLLSCAN" not in plan, (flt, plan)
+
+
+@pytest.mark.realserver
+def test_the_trail_adds_one_insert_per_reserve_on_secantusdb(secantus):
+    """Commands per reserve (pymongo command monitoring), without then with the trail: one
+    `insert` more per call, nothing else (after the first record's pruning)."""
+    import uuid
+
+    from bench.common import CommandCounter
+    from code_console.core.mongo import connect
+
+    counter = CommandCounter()
+    store = connect(secantus.uri, f"t_{uuid.uuid4().hex[:12]}", timeout_seconds=10, batch_timeout_seconds=60, event_listeners=[counter])
+    store.prepare()
+    plain = CodeService(store)
+    plain.upload_from_file(ALICE, "C1", "tm", io.BytesIO("".join(f"K{i:04d}\n" for i in range(300)).encode()))
+    audited = CodeService(store)
+    audited.subscribe(AuditTrail(store))
+    audited.reserve(BOB, "C1", "tm", 5)  # the trail's first record also prunes (then every 1,000th)
+
+    def per_call(service) -> list[dict]:
+        out = []
+        for _ in range(10):
+            counter.reset()
+            assert len(service.reserve(BOB, "C1", "tm", 5).codes) == 5
+            out.append(dict(counter.names))
+        return out
+
+    assert per_call(plain) == [{"find": 1, "update": 1}] * 10
+    assert per_call(audited) == [{"find": 1, "update": 1, "insert": 1}] * 10
+    store.collection.drop()
+    store.events_collection.drop()
+    store.close()
