@@ -307,3 +307,35 @@ def test_the_trail_adds_one_insert_per_reserve_on_secantusdb(secantus):
     store.collection.drop()
     store.events_collection.drop()
     store.close()
+
+
+def test_the_operator_is_code_console_operator_else_the_login_user(monkeypatch, tmp_path):
+    """The actor on the command line and in the console (runtime.operator): over SSH the login
+    user is the SSH user (sshd sets LOGNAME and USER)."""
+    from code_console import runtime
+    from code_console.config import Settings
+
+    monkeypatch.setenv("LOGNAME", "ssh-carol")
+    monkeypatch.setenv("USER", "ssh-carol")
+    monkeypatch.delenv("CODE_CONSOLE_OPERATOR", raising=False)
+    assert runtime.operator(Settings(), Channel.CONSOLE) == Principal("ssh-carol", supreme=True, channel=Channel.CONSOLE)
+    monkeypatch.setenv("CODE_CONSOLE_OPERATOR", "alice@support")
+    assert runtime.operator(Settings(), Channel.CLI) == Principal("alice@support", supreme=True, channel=Channel.CLI)
+
+
+def test_runtime_records_every_change_with_the_configured_retention(monkeypatch, tmp_path):
+    from code_console import runtime
+    from code_console.config import Settings
+
+    monkeypatch.setenv("CODE_CONSOLE_AUDIT_RETENTION_DAYS", "7")
+    settings = Settings.of(mongo_uri=None, sqlite_path=tmp_path / "codes.sqlite3")
+    assert settings.audit.retention_days == 7
+    service = runtime.open_service(settings)
+    service.upload_from_file(BOB, "C1", "tm", io.BytesIO(FILE))
+    [event] = service.history(BOB, "C1").events
+    assert event.expires - event.at == timedelta(days=7)
+    service.close()
+    quiet = runtime.open_service(settings.but(audit_enabled=False, sqlite_path=tmp_path / "other.sqlite3"))
+    quiet.upload_from_file(BOB, "C1", "tm", io.BytesIO(FILE))
+    assert quiet.history(BOB, "C1").events == []
+    quiet.close()

@@ -837,6 +837,14 @@ class CodeService:
         seen = {e.id for e in found}
         return found + [e for e in uploads if e.id not in seen]
 
+    def uploads(self, principal: Principal, campaign_id: str, *, sha256: str | None = None, limit: int = 20) -> list[audit.EventRecord]:
+        """The campaign's recorded uploads, newest first (at most `limit`); with `sha256`, only
+        those of that very file, among the last audit.MAX_LIMIT uploads."""
+        if sha256 is None:
+            return self.history(principal, campaign_id, kind=EventKind.UPLOADED, limit=limit).events
+        found = self.history(principal, campaign_id, kind=EventKind.UPLOADED, limit=audit.MAX_LIMIT).events
+        return [e for e in found if e.details.get("sha256") == sha256][:limit]
+
     def code_history(self, principal: Principal, campaign_id: str, code: str, limit: int = audit.MAX_LIMIT) -> list[audit.HistoryLine]:
         """A code's life, oldest first, as lines for a person (audit.code_timeline): its recorded
         events and the expiry of each hold that ran out."""

@@ -9,12 +9,11 @@ block or one batch of codes.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import tempfile
 import time
 
-from code_console.core.csvcodes import CodeReader
+from code_console.core.csvcodes import CodeReader, Digesting
 from code_console.core.errors import Cancelled
 from code_console.core.models import Cancel, Clock, CodeType, ProgressCallback, UploadProgress, UploadResult
 
@@ -48,7 +47,7 @@ def run_upload(
     and layout. Raises BadFile (naming the line), including for a file with no codes, before
     anything is written; or Cancelled.
     """
-    digest = _Digesting(source)
+    digest = Digesting(source)
     reader = CodeReader(digest, max_length=max_length, column=column)
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="code-console-upload-") as spool:
         total = 0
@@ -109,23 +108,6 @@ def run_upload(
             sha256=digest.hexdigest(),
             saved=now,
         )
-
-
-class _Digesting:
-    """The source stream, hashed (SHA-256) as the reader reads it: the file's digest with no second read."""
-
-    def __init__(self, source) -> None:
-        self._source = source
-        self._hash = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size)
-        if data:
-            self._hash.update(data)
-        return data
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
 
 
 class _WriteSize:

@@ -76,3 +76,42 @@ async def test_a_release_made_in_the_console_joins_the_history_with_the_operator
         assert lines[-1] == f"2026-03-01 08:00:00  released (reserveId {held.reserve_id}) · carol (console)"
     event = service.history(ALICE, "VIP", kind="released").events[0]
     assert (event.actor, event.channel) == ("carol", "console")
+
+
+async def test_the_wizard_warns_when_the_same_file_was_uploaded_before(clock, tmp_path):
+    """The check step lists the campaign's last uploads and names the first upload of this very file."""
+    from textual.widgets import Input, TabbedContent
+
+    store = embedded_store()
+    service = CodeService(store, clock=clock)
+    service.subscribe(AuditTrail(store, timedelta(days=3650)))
+    data = b"GIFT-1\nGIFT-2\nGIFT-3\n"
+    service.upload_from_file(BOB, "GIFTS", "tm", io.BytesIO(data), source_name="gifts.csv")  # 08:00 by bob
+    clock.advance(hours=1)
+    service.upload_from_file(ALICE, "GIFTS", "tm", io.BytesIO(b"OTHER-1\n"), source_name="other.csv")  # 09:00 by alice
+    clock.advance(hours=1)
+    path = tmp_path / "gifts-again.csv"
+    path.write_bytes(data)
+    app = make_app(service, operator=ALICE)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_upload("GIFTS")
+        await settle(pilot)
+        app.screen.query_one(TabbedContent).active = "tab-file"
+        await pilot.pause()
+        field = app.screen.query_one("#upload-path", Input)
+        field.focus()
+        field.value = str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert text(app, "#check-uploads").splitlines() == [
+            f"this same file (sha256 {hashlib.sha256(data).hexdigest()[:12]}…) was uploaded before: "
+            "first 2026-03-01 08:00:00 gifts.csv by bob (cli), 3 codes",
+            "last uploads to GIFTS",
+            "  2026-03-01 09:00:00 other.csv by alice (console), 1 code",
+            "  2026-03-01 08:00:00 gifts.csv by bob (cli), 3 codes",
+        ]
+        await pilot.press("ctrl+u", "y")
+        await settle(pilot)
+    [again, *_] = service.uploads(ALICE, "GIFTS", sha256=hashlib.sha256(data).hexdigest())
+    assert (again.actor, again.channel, again.details["source"]) == ("alice", "console", "gifts-again.csv")
