@@ -41,6 +41,7 @@ from code_console.ui.keys import KeyRow, key_rows
 from code_console.ui.messages import StoreStateChanged
 from code_console.ui.policy import Reaction, StoreState, judge
 from code_console.ui.saving import default_save_dir
+from code_console.ui.screens.activity import ActivityScreen
 from code_console.ui.screens.base import ConsoleScreen
 from code_console.ui.screens.browser import BrowserScreen
 from code_console.ui.screens.campaign import CampaignScreen
@@ -51,9 +52,9 @@ from code_console.ui.typing_guard import TypingGuard, type_into
 from code_console.ui.widgets.tables import RowTable
 
 # Worker groups that talk to the store; their success means the store answers.
-STORE_GROUPS = frozenset({"campaigns", "counts", "action", "lookup", "reservation", "history"})
+STORE_GROUPS = frozenset({"campaigns", "counts", "action", "lookup", "reservation", "history", "activity"})
 # Timed polls: their failures are reported once per outage (the header), not in a dialog each time.
-POLL_GROUPS = frozenset({"campaigns", "counts"})
+POLL_GROUPS = frozenset({"campaigns", "counts", "activity"})
 HISTORY = 240
 # App shortcuts that a dialog must not trigger (ctrl+q still quits from anywhere).
 NOT_IN_DIALOGS = frozenset({"lookup", "help", "request_quit", "traffic_pause", "traffic_faster", "traffic_slower"})
@@ -341,6 +342,7 @@ def help_rows() -> list[KeyRow]:
             ("everywhere", [CodeConsoleApp]),
             ("campaigns", [BrowserScreen, RowTable]),
             ("campaign", [CampaignScreen]),
+            ("activity", [ActivityScreen]),
             ("upload", [UploadScreen]),
             ("lookup", [LookupScreen]),
             ("dialogs", [ConfirmScreen, ReserveDialog, CodesDialog, ReservedScreen, OutcomeScreen]),

@@ -37,6 +37,14 @@ class UploadsListed(Message):
 
 
 @dataclass
+class ActivityLoaded(Message):
+    """A campaign's latest recorded changes (core/audit.EventRecord, newest first)."""
+
+    campaign: str
+    events: list
+
+
+@dataclass
 class HistoryLoaded(Message):
     """A code's history (core/audit.HistoryLine, oldest first), for the lookup's detail pane."""
 

@@ -115,3 +115,39 @@ async def test_the_wizard_warns_when_the_same_file_was_uploaded_before(clock, tm
         await settle(pilot)
     [again, *_] = service.uploads(ALICE, "GIFTS", sha256=hashlib.sha256(data).hexdigest())
     assert (again.actor, again.channel, again.details["source"]) == ("alice", "console", "gifts-again.csv")
+
+
+async def test_the_activity_feed_is_live(clock):
+    """`e` on a campaign opens its activity; a change made elsewhere (the API) appears on the next poll."""
+    import asyncio
+
+    from code_console.ui.screens.activity import ActivityScreen
+    from tests.ui.conftest import row
+
+    service = lived(clock)
+    app = make_app(service, operator=ALICE, refresh_seconds=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_campaign("SPRING-TOUR")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ActivityScreen)
+        events = service.history(ALICE, "SPRING-TOUR").events
+        assert [row(app, e.id) for e in events] == [
+            ["2026-03-02 09:04:00", "assigned", "verification-service", "api", "1 of 1 assigned · reserveId verify-42 · FAN-0001"],
+            ["2026-03-02 09:03:00", "released", "bob", "cli",
+             "0 of 1 released · reserveId support-hold-1 · FAN-0001: held by another reservation"],
+            ["2026-03-02 09:02:00", "reserved", "verification-service", "api", "1 of 1 under verify-42"],
+            ["2026-03-01 08:02:00", "reserved", "bob", "cli", "1 of 1 under support-hold-1"],
+            ["2026-03-01 08:00:00", "uploaded", "alice", "console", f"batch1.csv, 1 code (sha256 {SHA[:8]}…)"],
+        ]
+        clock.advance(minutes=1)
+        service.upload_from_file(VERIFIER, "SPRING-TOUR", "tm", io.BytesIO(b"FAN-0002\n"), source_name="late.csv")
+        for _ in range(200):  # the feed's own timer reads it again
+            if app.screen.query_one("DataTable").row_count == 6:
+                break
+            await asyncio.sleep(0.02)
+        newest = service.history(ALICE, "SPRING-TOUR", limit=1).events[0]
+        assert row(app, newest.id)[:4] == ["2026-03-02 09:05:00", "uploaded", "verification-service", "api"]
+        assert app.screen.query_one("DataTable").get_row_index(newest.id) == 0
