@@ -189,7 +189,7 @@ def test_a_codes_full_life_read_back_in_order(audited, clock):
     ]
     lines = audited.code_history(ALICE, "C1", "A1")
     assert [(line.at - T0, line.text, line.actor) for line in lines] == [
-        (timedelta(0), f"uploaded from batch1.csv (sha256 {hashlib.sha256(b'A1' + bytes([10])).hexdigest()[:12]}…, 1 code)", "alice"),
+        (timedelta(0), f"uploaded from batch1.csv (sha256 {hashlib.sha256(b'A1' + bytes([10])).hexdigest()[:12]}, 1 code)", "alice"),
         (timedelta(minutes=2), f"reserved under {first.reserve_id}", "bob"),
         (timedelta(hours=24, minutes=2), f"hold {first.reserve_id} expired (TTL 24 h); the code is available again", None),
         (timedelta(hours=25, minutes=2), f"reserved under {second.reserve_id}, taking over expired hold {first.reserve_id}", "verification-service"),

@@ -256,7 +256,7 @@ def code_timeline(code: str, events: list[EventRecord], ttl: timedelta, now: dat
             d = e.details
             sha = (d.get("sha256") or "")[:12]
             n = d.get("in", 0)
-            lines.append(HistoryLine(e.at, f"uploaded from {d.get('source')} (sha256 {sha}…, {n:,} code{'' if n == 1 else 's'})", **who))
+            lines.append(HistoryLine(e.at, f"uploaded from {d.get('source')} (sha256 {sha}, {n:,} code{'' if n == 1 else 's'})", **who))
         elif e.kind == EventKind.RESERVED.value:
             expired = next((x.get("reserveId") for x in e.details.get("expired") or () if x.get("code") == code), None)
             taken = f", taking over expired hold {expired}" if expired else ""

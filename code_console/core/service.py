@@ -809,7 +809,10 @@ class CodeService:
         start = audit.parse_since(since, self.clock)
         if reserve_id is not None:
             _validate_reserve_id(reserve_id)
-        kind_value = EventKind(kind).value if kind is not None else None
+        try:
+            kind_value = EventKind(kind).value if kind is not None else None
+        except ValueError:
+            raise InvalidInput("invalid_kind", f"invalid event kind {kind!r}: expected one of {', '.join(k.value for k in EventKind)}") from None
         if code is not None:
             if not isinstance(code, str):
                 raise InvalidInput("invalid_codes", "code must be a string")

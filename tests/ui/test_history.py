@@ -49,7 +49,7 @@ async def test_the_detail_pane_shows_the_codes_history(clock):
         await settle(pilot)
         assert text(app, "#lookup-history").splitlines() == [
             "history of FAN-0001 (6 entries, oldest first)",
-            f"2026-03-01 08:00:00  uploaded from batch1.csv (sha256 {SHA[:12]}…, 1 code) · alice (console)",
+            f"2026-03-01 08:00:00  uploaded from batch1.csv (sha256 {SHA[:12]}, 1 code) · alice (console)",
             "2026-03-01 08:02:00  reserved under support-hold-1 · bob (cli)",
             "2026-03-02 08:02:00  hold support-hold-1 expired (TTL 24 h); the code is available again",
             "2026-03-02 09:02:00  reserved under verify-42, taking over expired hold support-hold-1 · verification-service (api) req req-7",
@@ -105,7 +105,7 @@ async def test_the_wizard_warns_when_the_same_file_was_uploaded_before(clock, tm
         await pilot.press("enter")
         await settle(pilot)
         assert text(app, "#check-uploads").splitlines() == [
-            f"this same file (sha256 {hashlib.sha256(data).hexdigest()[:12]}…) was uploaded before: "
+            f"this same file (sha256 {hashlib.sha256(data).hexdigest()[:12]}) was uploaded before: "
             "first 2026-03-01 08:00:00 gifts.csv by bob (cli), 3 codes",
             "last uploads to GIFTS",
             "  2026-03-01 09:00:00 other.csv by alice (console), 1 code",
@@ -140,7 +140,7 @@ async def test_the_activity_feed_is_live(clock):
              "0 of 1 released · reserveId support-hold-1 · FAN-0001: held by another reservation"],
             ["2026-03-02 09:02:00", "reserved", "verification-service", "api", "1 of 1 under verify-42"],
             ["2026-03-01 08:02:00", "reserved", "bob", "cli", "1 of 1 under support-hold-1"],
-            ["2026-03-01 08:00:00", "uploaded", "alice", "console", f"batch1.csv, 1 code (sha256 {SHA[:8]}…)"],
+            ["2026-03-01 08:00:00", "uploaded", "alice", "console", f"batch1.csv, 1 code (sha256 {SHA[:8]})"],
         ]
         clock.advance(minutes=1)
         service.upload_from_file(VERIFIER, "SPRING-TOUR", "tm", io.BytesIO(b"FAN-0002\n"), source_name="late.csv")

@@ -28,11 +28,11 @@ FEED_SIZE = 200
 
 
 def what(e: "EventRecord") -> str:
-    """One cell: the change's substance, e.g. `3 of 5 under R`, `1 of 2 assigned · reserveId R · C1 …`
-    or `batch1.csv, 1,000 codes (sha256 1a2b3c4d…)`."""
+    """One cell: the change's substance, e.g. `3 of 5 under R`, `1 of 2 assigned · reserveId R · C1 and 1 more`
+    or `batch1.csv, 1,000 codes (sha256 1a2b3c4d)`."""
     d = e.details
     if e.kind == "uploaded":
-        return f"{d.get('source')}, {plural(d.get('in', 0), 'code')} (sha256 {str(d.get('sha256') or '')[:8]}…)"
+        return f"{d.get('source')}, {plural(d.get('in', 0), 'code')} (sha256 {str(d.get('sha256') or '')[:8]})"
     if e.kind == "reserved":
         return f"{d.get('given', 0):,} of {d.get('asked', 0):,} under {e.reserve_id}"
     verb = "assigned" if e.kind == "assigned" else "released"
@@ -44,7 +44,7 @@ def what(e: "EventRecord") -> str:
         outcome = e.outcomes[0]
         parts.append(e.codes[0] + ("" if outcome == verb else f": {outcome.replace('_', ' ')}"))
     elif e.codes:
-        parts.append(f"{e.codes[0]} …")
+        parts.append(f"{e.codes[0]} and {len(e.codes) - 1:,} more")
     return " · ".join(parts)
 
 

@@ -117,7 +117,7 @@ def uploads_text(campaign: str, previous: list, same_file: list) -> str:
         first = same_file[-1]
         again = f" ({len(same_file)} times)" if len(same_file) > 1 else ""
         lines.append(
-            f"[yellow b]this same file (sha256 {first.details.get('sha256', '')[:12]}…) was uploaded before{again}: "
+            f"[yellow b]this same file (sha256 {first.details.get('sha256', '')[:12]}) was uploaded before{again}: "
             f"first {_upload_line(first)}[/]"
         )
     if previous:

@@ -25,7 +25,8 @@ def history_text(code: str, lines: "list[HistoryLine]", max_lines: int = MAX_LIN
     shown = lines[-max_lines:]
     out = [f"[b]history of {escape(code)}[/] ({len(lines):,} entries, oldest first)"]
     if len(lines) > len(shown):
-        out.append(f"[dim]… {len(lines) - len(shown):,} earlier[/]")
+        hidden = len(lines) - len(shown)
+        out.append(f"[dim]{hidden:,} earlier {'entry' if hidden == 1 else 'entries'} not shown (code-console history)[/]")
     for line in shown:
         who = f" · {escape(line.actor)} ({line.channel})" if line.actor else ""
         request = f" [dim]req {escape(line.request_id)}[/]" if line.request_id else ""
@@ -48,7 +49,7 @@ class CodeHistory(Static):
 
     def loading(self, campaign: str, code: str) -> None:
         self.key = (campaign, code)
-        self.update(f"[b]history of {escape(code)}[/]: [dim]reading…[/]")
+        self.update(f"[b]history of {escape(code)}[/]: [dim]reading[/]")
 
     def clear(self) -> None:
         self.key = None
