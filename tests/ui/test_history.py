@@ -151,3 +151,21 @@ async def test_the_activity_feed_is_live(clock):
         newest = service.history(ALICE, "SPRING-TOUR", limit=1).events[0]
         assert row(app, newest.id)[:4] == ["2026-03-02 09:05:00", "uploaded", "verification-service", "api"]
         assert app.screen.query_one("DataTable").get_row_index(newest.id) == 0
+
+
+def test_a_long_history_shows_its_newest_lines_and_counts_the_rest():
+    from code_console.core.audit import HistoryLine
+    from code_console.ui.widgets.history import history_text
+    from rich.text import Text
+    from tests.conftest import T0
+
+    lines = [HistoryLine(T0 + timedelta(minutes=i), f"change {i}", "bob", "cli") for i in range(10)]
+    shown = Text.from_markup(history_text("C1", lines, max_lines=3)).plain.splitlines()
+    assert shown == [
+        "history of C1 (10 entries, oldest first)",
+        "7 earlier entries not shown (code-console history)",
+        "2026-03-01 08:07:00  change 7 · bob (cli)",
+        "2026-03-01 08:08:00  change 8 · bob (cli)",
+        "2026-03-01 08:09:00  change 9 · bob (cli)",
+    ]
+    assert Text.from_markup(history_text("C1", [])).plain == "history of C1: no recorded change"
