@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--since", metavar="WHEN", help="an ISO 8601 time (UTC unless it says), a date, or a span back from now: 30m, 2h, 7d")
     hist.add_argument("--limit", default="100", metavar="N", help="at most N events (default 100, at most 1000)")
 
-    serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (needs CODE_CONSOLE_MONGO_URI)")
+    serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (on CODE_CONSOLE_MONGO_URI, or --embedded)")
     serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="default 8080, the original service's port; 0 picks a free one")
@@ -124,10 +124,25 @@ def _parser() -> argparse.ArgumentParser:
 
     tok = sub.add_parser("token", help="mint a JWT for local use (needs a configured secret or private key)")
     tok.set_defaults(handler=_token)
-    tok.add_argument("--subject", default="local-operator")
+    tok.add_argument("--subject", type=_subject, default="local-operator")
     tok.add_argument("--not-supreme", action="store_true", help="mint a token without the supreme claim")
-    tok.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    tok.add_argument("--ttl", type=_token_ttl, default=3600, help=f"lifetime in seconds, 1 to {MAX_TOKEN_TTL:,} (30 days)")
     return parser
+
+
+MAX_TOKEN_TTL = 30 * 24 * 3600  # a local token is for trying things, not a standing credential
+
+
+def _token_ttl(text: str) -> int:
+    if not text.strip().isdigit() or not text.strip().isascii() or len(text.strip()) > 9 or not 1 <= int(text) <= MAX_TOKEN_TTL:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 1 to {MAX_TOKEN_TTL:,}")
+    return int(text)
+
+
+def _subject(text: str) -> str:
+    if not text.strip() or len(text) > 256 or not text.isprintable():
+        raise argparse.ArgumentTypeError("must be 1-256 printable characters")
+    return text
 
 
 def _embedded_path() -> str:
@@ -279,7 +294,7 @@ def _lookup(service, me, args):
 
 def _check(service, me, args):
     report = service.check(me, args.campaign)
-    for kind, entry in report.to_dict()["misfits"].items():
+    for entry in report.to_dict()["misfits"].values():
         print(f"code-console: {entry['count']:,} documents: {entry['meaning']}", file=sys.stderr)
     return report.to_dict()
 
@@ -287,7 +302,7 @@ def _check(service, me, args):
 def _history(service, me, args):
     page = service.history(me, args.campaign, code=args.code, reserve_id=args.reserve_id, since=args.since, limit=args.limit)
     if page.next is not None:
-        print(f"code-console: more events before these: raise --limit, or narrow with --since", file=sys.stderr)
+        print("code-console: more events before these: raise --limit, or narrow with --since", file=sys.stderr)
     return [e.to_dict() for e in page.events]
 
 

@@ -13,6 +13,7 @@ from code_console.core.audit import AuditTrail, EventRecord, code_timeline, pars
 from code_console.core.errors import InvalidInput
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
+
 from tests.conftest import T0, FakeClock
 
 ALICE = Principal("alice", supreme=True, channel=Channel.CONSOLE)
@@ -149,7 +150,7 @@ def test_events_never_change_answers_or_documents(store, clock):
 def test_filters_and_pages_newest_first(audited, clock):
     audited.upload_from_file(ALICE, "C1", "tm", io.BytesIO(FILE))
     ids = []
-    for i in range(4):
+    for _ in range(4):
         clock.advance(minutes=1)
         ids.append(audited.reserve(BOB, "C1", "tm", 1).reserve_id)
     page = audited.history(BOB, "C1", limit=2)
@@ -282,8 +283,9 @@ def test_the_trail_adds_one_insert_per_reserve_on_secantusdb(secantus):
     `insert` more per call, nothing else (after the first record's pruning)."""
     import uuid
 
-    from bench.common import CommandCounter
     from code_console.core.mongo import connect
+
+    from bench.common import CommandCounter
 
     counter = CommandCounter()
     store = connect(secantus.uri, f"t_{uuid.uuid4().hex[:12]}", timeout_seconds=10, batch_timeout_seconds=60, event_listeners=[counter])

@@ -1,15 +1,17 @@
 """Upload from S3 keys: the key rules, and the S3 failures a user can meet."""
 
+import io
+
 import pytest
 from moto import mock_aws
 
 from code_console.core.errors import InvalidInput, NotConfigured, NotFound
-from tests.stores import embedded_store
+from code_console.core.models import CodeType
 from code_console.core.objects import AccessDenied, S3Objects, s3_client
 from code_console.core.service import CodeService, parse_file_key
-from code_console.core.models import CodeType
 
 from tests.conftest import ME
+from tests.stores import embedded_store
 
 
 @pytest.mark.parametrize(
@@ -32,6 +34,11 @@ def test_good_keys(key, code_type):
         ("codes/C1/tm", "does not match"),
         ("uploads/C1/tm/a.csv", "does not match"),
         ("", "empty"),
+        (5, "file key must be a string, not a number"),
+        (["a"], "file key must be a string, not an array"),
+        ({"a": 1}, "file key must be a string, not an object"),
+        ("codes/C1/tm/x.csv\x00", "contains control characters"),
+        ("codes/C1/tm/" + "x" * 1100, "is over 1024 characters"),
     ],
 )
 def test_bad_keys_are_refused_before_s3_is_touched(key, message):
@@ -109,3 +116,11 @@ def test_upload_from_key_over_http_into_secantus(s3_bucket, mongo_store):
     assert [p.codes for p in seen if p.phase == "writing"] == [1000, 2000, 3000]
     assert service.count(ME, "C1", "external") == {"available": 3000, "reserved": 0, "assigned": 0}
     assert [o.key for o in service.list_keys(ME, "C1", "external")] == ["codes/C1/external/launch.csv"]
+
+
+@pytest.mark.parametrize("given", [None, ""])
+def test_a_missing_type_is_said_to_be_missing_not_invalid(given):
+    service = CodeService(embedded_store(), objects=None)
+    with pytest.raises(InvalidInput) as info:
+        service.upload_from_file(ME, "C1", given, io.BytesIO(b"A1\n"))
+    assert (info.value.code, info.value.message) == ("invalid_type", "code type is required: one of tm, external")

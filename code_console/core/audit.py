@@ -107,7 +107,7 @@ class EventRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, event: ChangeEvent, retention: timedelta) -> "EventRecord":
+    def of(cls, event: ChangeEvent, retention: timedelta) -> EventRecord:
         details = dict(event.details)
         unchanged: dict[str, list[str]] = details.pop("unchanged", {}) or {}
         changed = CHANGED_OUTCOME.get(event.kind)
@@ -192,7 +192,7 @@ _RELATIVE = re.compile(r"^\s*([0-9]{1,6})\s*(s|m|min|h|d|w)\s*\Z", re.IGNORECASE
 _UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_since(text: str | None, now: Callable[[], datetime]) -> datetime | None:
+def parse_since(text: str | datetime | None, now: Callable[[], datetime]) -> datetime | None:
     """`--since`: an ISO 8601 time (UTC if no offset), a date, or a span back from now (`30s`, `90m`, `2h`, `7d`, `1w`).
 
     Raises InvalidInput("invalid_since")."""

@@ -18,10 +18,9 @@ import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, overload
 
-from code_console.core import audit
-from code_console.core import status as rules
+from code_console.core import audit, status as rules
 from code_console.core.audit import EventRecord
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
 from code_console.core.errors import StoreUnavailable
@@ -88,6 +87,10 @@ def _ms(value: datetime | None) -> int | None:
     return int(value.timestamp() * 1000)
 
 
+@overload
+def _dt(value: int) -> datetime: ...
+@overload
+def _dt(value: None) -> None: ...
 def _dt(value: int | None) -> datetime | None:
     if value is None:
         return None
@@ -226,7 +229,8 @@ class SqliteStore:
     def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[Candidate]:
         found: list[Candidate] = []
         with self._read() as conn:
-            for branch in rules.STATUS_RULES[Status.AVAILABLE].parts:
+            available = rules.STATUS_RULES[Status.AVAILABLE]
+            for branch in available.parts if isinstance(available, rules.AnyOf) else (available,):
                 need = limit - len(found)
                 if need <= 0:
                     break

@@ -11,6 +11,7 @@ import pytest
 
 from code_console.core.audit import AuditTrail
 from code_console.core.service import CodeService
+
 from tests.api.conftest import data, error, hs256, running, settings_for
 from tests.conftest import T0, secantus_store
 from tests.stores import embedded_store
@@ -49,7 +50,8 @@ def test_a_codes_full_life_over_http(audited_api, clock):
     stale = api.post("/CAMP/release", as_("support-desk"), json={"codes": ["FAN-0001"], "reserveId": "hold-1"}, headers={"X-Correlation-ID": "rel-1"})
     assert data(stale) == {"count": {"in": 1, "updated": 0}, "unchanged": {"held_by_another_reservation": ["FAN-0001"]}}
     clock.advance(minutes=1)
-    assert api.post("/CAMP/assign", as_("verifier-b"), json={"codes": ["FAN-0001"], "reserveId": second_id}, headers={"X-Correlation-ID": "a-2"}).status_code == 200
+    assigned = api.post("/CAMP/assign", as_("verifier-b"), json={"codes": ["FAN-0001"], "reserveId": second_id}, headers={"X-Correlation-ID": "a-2"})
+    assert assigned.status_code == 200
 
     got = api.get("/CAMP/events", as_("auditor"), params={"code": "FAN-0001"}, headers={"X-Correlation-ID": "ev-1"})
     assert got.status_code == 200 and got.json()["meta"]["correlationId"] == "ev-1"
@@ -94,6 +96,11 @@ def test_pages_filters_and_refusals(audited_api, clock):
     refused = api.get("/CAMP/events", hs256(isSupreme=False))
     assert refused.status_code == 403 and error(refused)["name"] == "supremeUserRequired"
     assert api.get("/CAMP/events", "not-a-token").status_code == 401
-    for params, code in (({"since": "yesterday"}, "invalid_since"), ({"limit": "0"}, "invalid_limit"), ({"before": "x"}, "invalid_cursor"), ({"code": ""}, "invalid_codes")):
+    for params, code in (
+        ({"since": "yesterday"}, "invalid_since"),
+        ({"limit": "0"}, "invalid_limit"),
+        ({"before": "x"}, "invalid_cursor"),
+        ({"code": ""}, "invalid_codes"),
+    ):
         bad = api.get("/CAMP/events", params=params)
         assert bad.status_code == 400 and error(bad)["code"] == code, (params, bad.text)

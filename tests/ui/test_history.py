@@ -12,6 +12,7 @@ import pytest
 from code_console.core.audit import AuditTrail
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
+
 from tests.stores import embedded_store
 from tests.ui.conftest import make_app, settle, text
 from tests.ui.test_lookup import find
@@ -122,6 +123,7 @@ async def test_the_activity_feed_is_live(clock):
     import asyncio
 
     from code_console.ui.screens.activity import ActivityScreen
+
     from tests.ui.conftest import row
 
     service = lived(clock)
@@ -154,9 +156,11 @@ async def test_the_activity_feed_is_live(clock):
 
 
 def test_a_long_history_shows_its_newest_lines_and_counts_the_rest():
+    from rich.text import Text
+
     from code_console.core.audit import HistoryLine
     from code_console.ui.widgets.history import history_text
-    from rich.text import Text
+
     from tests.conftest import T0
 
     lines = [HistoryLine(T0 + timedelta(minutes=i), f"change {i}", "bob", "cli") for i in range(10)]

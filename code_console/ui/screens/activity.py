@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 FEED_SIZE = 200
 
 
-def what(e: "EventRecord") -> str:
+def what(e: EventRecord) -> str:
     """One cell: the change's substance, e.g. `3 of 5 under R`, `1 of 2 assigned · reserveId R · C1 and 1 more`
     or `batch1.csv, 1,000 codes (sha256 1a2b3c4d)`."""
     d = e.details
@@ -60,7 +60,7 @@ class ActivityScreen(PollingScreen):
     def __init__(self, campaign: str) -> None:
         super().__init__()
         self.campaign = campaign
-        self.events: list["EventRecord"] = []
+        self.events: list[EventRecord] = []
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()

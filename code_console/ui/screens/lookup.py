@@ -157,7 +157,7 @@ class LookupScreen(ConsoleScreen):
         row = table.cursor_row
         table.clear()
         for r in self.records:
-            status = Text(RELEASED, style="dim") if r.code in self.left else Text(r.status.value)
+            status = Text(RELEASED, style="dim") if r.code in self.left else Text(r.status.value if r.status else "fits no status")
             table.add_row(r.code, status, r.code_type.value, r.campaign_id, key=f"{r.campaign_id}/{r.code}")
         if self.records:
             table.move_cursor(row=min(max(row, 0), len(self.records) - 1))
@@ -189,7 +189,7 @@ class LookupScreen(ConsoleScreen):
         if record is None or not isinstance(record.code, str):
             history.clear()
         elif history.key != (record.campaign_id, record.code) or not self._history_fresh:
-            history.loading(record.campaign_id, record.code)
+            history.reading(record.campaign_id, record.code)
             self._history_fresh = True
             self.load_history(record.campaign_id, record.code)
 

@@ -18,7 +18,7 @@ MAX_LINES = 8
 NOTHING = "[dim]history: select a code[/]"
 
 
-def history_text(code: str, lines: "list[HistoryLine]", max_lines: int = MAX_LINES) -> str:
+def history_text(code: str, lines: list[HistoryLine], max_lines: int = MAX_LINES) -> str:
     """`history of CODE` and a line per change: `2026-03-01 08:02:00  reserved under R · bob (cli)`."""
     if not lines:
         return f"[b]history of {escape(code)}[/]: [dim]no recorded change[/]"
@@ -47,7 +47,7 @@ class CodeHistory(Static):
         super().__init__(NOTHING, **kwargs)
         self.key: tuple[str, str] | None = None  # (campaign, code) shown or being loaded
 
-    def loading(self, campaign: str, code: str) -> None:
+    def reading(self, campaign: str, code: str) -> None:
         self.key = (campaign, code)
         self.update(f"[b]history of {escape(code)}[/]: [dim]reading[/]")
 
@@ -55,7 +55,7 @@ class CodeHistory(Static):
         self.key = None
         self.update(NOTHING)
 
-    def show(self, campaign: str, code: str, lines: "list[HistoryLine]") -> None:
+    def show(self, campaign: str, code: str, lines: list[HistoryLine]) -> None:
         if self.key != (campaign, code):
             return  # another code was selected meanwhile
         # The newest lines that leave the results table room: 4 at 24 rows, 10 at 36.
