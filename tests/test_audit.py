@@ -341,3 +341,11 @@ def test_runtime_records_every_change_with_the_configured_retention(monkeypatch,
     quiet.upload_from_file(BOB, "C1", "tm", io.BytesIO(FILE))
     assert quiet.history(BOB, "C1").events == []
     quiet.close()
+
+
+def test_a_code_given_twice_keeps_its_outcome_and_is_named_repeated(audited):
+    audited.upload_from_file(ALICE, "C1", "tm", io.BytesIO(FILE))
+    audited.assign(BOB, "C1", ["A1", "A1", "A2", "NOPE", "NOPE"])
+    e = only(audited, kind="assigned")
+    assert e.to_dict()["codes"] == {"A1": "assigned", "A2": "assigned", "NOPE": "not_found"}
+    assert e.details == {"in": 5, "updated": 2, "repeated": ["A1", "NOPE"]}

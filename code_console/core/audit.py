@@ -88,7 +88,7 @@ class EventRecord:
     took a code whose hold had expired, `reserved` with `details["expired"]` listing
     `{code, reserveId}`: the expired hold it took over. `details` carry the kind's counts: upload `{source, sha256, in,
     inserted, updated, conflicts?, duplicates?, warnings?, saved}`; reserve `{asked, given,
-    expired?}`; assign and release `{in, updated}`.
+    expired?}`; assign and release `{in, updated, repeated?}` (`repeated`: codes given more than once).
     """
 
     id: str
@@ -113,9 +113,16 @@ class EventRecord:
         changed = CHANGED_OUTCOME.get(event.kind)
         codes = list(event.codes)
         outcomes = [changed or event.kind.value] * len(codes)
+        named_once = set(codes)
         for reason, named in unchanged.items():
-            codes.extend(named)
-            outcomes.extend([reason] * len(named))
+            for code in named:
+                if code in named_once:
+                    # A code with an outcome already (given twice: `repeated`): the reason goes to details.
+                    details.setdefault(reason, []).append(code)
+                else:
+                    named_once.add(code)
+                    codes.append(code)
+                    outcomes.append(reason)
         return cls(
             id=new_id(event.at),
             campaign_id=event.campaign_id,
