@@ -9,15 +9,18 @@ Crash bound: the event is written after the change it records, not in the same t
 (MongoDB's single-document writes cannot span the code documents and the event). A process
 that dies, or a store that fails, between the two loses that one call's event: at most one
 event per call in flight, never a change. A failed event write is logged
-(`code_console.core`, "an observer failed") and the change stands.
+(`code_console.core`, "an observer failed") and the change stands. A call that fails midway
+(StoreUnavailable during a reserve) records nothing, though codes it took stay held until
+their TTL. A change of more codes than fit one MongoDB document (16 MB: some 100,000 codes
+of the maximum length) loses its event the same way.
 
 An event's id is `<milliseconds since the epoch, 13 digits>-<12 hex digits>`: ids sort as the
-events' times do (ties within a process in order, across processes at random), so one index per filter serves "newest first", and
-an id is the pagination cursor (`before`).
+events' times do (ties within a process in order, across processes at random), so one index
+per filter serves "newest first", and an id is the pagination cursor (`before`).
 
 Retention: each record carries `expires` (its time plus the retention); MongoDB removes it with
 a TTL index on `expires`, the embedded store with `prune_events`, which the trail calls on its
-first record and every PRUNE_EVERY records after.
+first record and every PRUNE_EVERY records after (on every store).
 """
 
 from __future__ import annotations
@@ -83,12 +86,12 @@ class EventRecord:
     """One recorded change, as stored and as the front ends show it.
 
     `codes` are every code the event names, `outcomes` (the same length) what happened to each:
-    `reserved`/`assigned`/`released`, or why it did not change (`not_found`,
-    `already_assigned`, `not_reserved`, `held_by_another_reservation`), or for a reserve that
-    took a code whose hold had expired, `reserved` with `details["expired"]` listing
-    `{code, reserveId}`: the expired hold it took over. `details` carry the kind's counts: upload `{source, sha256, in,
-    inserted, updated, conflicts?, duplicates?, warnings?, saved}`; reserve `{asked, given,
-    expired?}`; assign and release `{in, updated, repeated?}` (`repeated`: codes given more than once).
+    `reserved`/`assigned`/`released`, or why it did not change (`not_found`, `already_assigned`,
+    `not_reserved`, `held_by_another_reservation`). `details` carry the kind's counts:
+    upload `{source, sha256, in, inserted, updated, conflicts?, duplicates?, warnings?}` (its
+    time is its codes' `date.saved`); reserve `{asked, given, expired?}`, where `expired` lists
+    `{code, reserveId}` for each code taken from a hold that had expired; assign and release
+    `{in, updated, repeated?}` (`repeated`: codes given more than once).
     """
 
     id: str
