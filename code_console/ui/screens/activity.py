@@ -82,7 +82,7 @@ class ActivityScreen(PollingScreen):
         self.query_one("#activity-title", StatusLine).show(
             Part(Text(f"{self.campaign} activity", style="bold"), 10),
             Part(Text(stale, style="bold red"), 9) if stale else Part("", 0),
-            Part(plural(len(self.events), "change"), 6),
+            Part(f"the latest {FEED_SIZE:,} changes" if len(self.events) >= FEED_SIZE else plural(len(self.events), "change"), 6),
             Part(self.poller.describe() if self.poller else "", 5),
             Part("p pause", 3),
         )
