@@ -89,3 +89,35 @@ def test_bad_filters_are_one_line_errors(run):
     ]
     result = as_(run, "dave", "history", "CAMP", "--limit", "0")
     assert result.returncode == 2 and notes(result)[0].startswith("code-console: invalid_limit: ")
+
+
+def test_what_the_served_api_did_the_command_line_reads_with_the_token_subject(cli):  # noqa: F811
+    """`code-console serve` (wired by runtime, trail included) records HTTP changes; `history` reads them."""
+    import httpx
+
+    from tests.api.conftest import SECRET, hs256
+    from tests.servers import ServeProcess
+
+    env = {**cli.env, "CODE_CONSOLE_JWT_SECRET": SECRET, "CODE_CONSOLE_API_LOG_LEVEL": "info"}
+    server = ServeProcess(env)
+    try:
+        server.wait_listening()
+        base = f"http://127.0.0.1:{server.port}"
+        with httpx.Client(base_url=base, timeout=30) as http:
+            auth = {"Authorization": f"Bearer {hs256(sub='verification-service')}"}
+            up = http.post("/WEB/codes?type=tm", content=b"W1\nW2\n", headers={**auth, "Content-Type": "text/csv", "X-Correlation-ID": "u-9"})
+            assert up.status_code == 200, up.text
+            got = http.get("/WEB/reserve?count=1&type=tm", headers={**auth, "X-Correlation-ID": "r-9"})
+            assert got.status_code == 200, got.text
+            served = http.get("/WEB/events", headers=auth).json()["data"]["events"]
+    finally:
+        server.stop()
+    history = [json.loads(line) for line in subprocess.run(
+        [sys.executable, "-m", "code_console", "history", "WEB"], capture_output=True, env=cli.env, timeout=120, check=True
+    ).stdout.decode().splitlines()]
+    assert [(e["kind"], e["actor"], e["channel"], e["requestId"]) for e in history] == [
+        ("reserved", "verification-service", "api", "r-9"),
+        ("uploaded", "verification-service", "api", "u-9"),
+    ]
+    assert history == served
+    assert history[0]["reserveId"] == got.headers["Reservation-Id"] and list(history[0]["codes"]) == got.json()["data"]
