@@ -54,6 +54,9 @@ def main() -> int:
         unc = reserve_bench.uncontended(server.uri)
         row("reserve (SecantusDB): commands/call uncontended", f"{unc['cmds_mean']:.2f} (max {unc['cmds_max']})")
         row("reserve (SecantusDB): calls/s uncontended", f"{unc['calls_per_s']:.1f}")
+        aud = reserve_bench.uncontended(server.uri, audit=True)
+        row("reserve + audit trail: commands/call uncontended", f"{aud['cmds_mean']:.2f} (max {aud['cmds_max']}) {aud['cmds_by_name_per_call']}")
+        row("reserve + audit trail: calls/s uncontended", f"{aud['calls_per_s']:.1f}")
         con = reserve_bench.contended(server.uri)
         row("reserve x8 processes: calls, codes, duplicates", f"{con['calls']}, {con['codes']}, {con['duplicates']}")
         row("reserve x8 processes: fulfilment %", f"{con['fulfilment_pct']:.1f}")
@@ -73,7 +76,7 @@ def main() -> int:
         print(f"| {name} | {value} |")
     print(
         f"upload_codes_per_s={up['codes_per_s']:.0f} upload_peak_rss_mb={up['rss_growth_mb']:.1f} "
-        f"upload_cmds_per_batch={up['commands_per_batch']:.1f} reserve_cmds_uncontended={unc['cmds_mean']:.2f} "
+        f"upload_cmds_per_batch={up['commands_per_batch']:.1f} reserve_cmds_uncontended={unc['cmds_mean']:.2f} reserve_cmds_audited={aud['cmds_mean']:.2f} "
         f"reserve_fulfilment_pct={con['fulfilment_pct']:.1f} count_cmds={max(f['cmds'] for f in cnt.values())} "
         f"collscans={scans}"
     )

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import Counter
 
+from code_console.core.audit import AuditTrail
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
@@ -25,22 +26,33 @@ def _load(uri: str, db: str, campaign: str, codes: int) -> None:
     store.close()
 
 
-def uncontended(uri: str, calls: int = 100, count: int = 10) -> dict:
+def uncontended(uri: str, calls: int = 100, count: int = 10, audit: bool = False) -> dict:
+    """`audit`: with the audit trail recording every reserve (core/audit.py), as runtime wires it."""
     db = f"bench_{uuid.uuid4().hex[:8]}"
     _load(uri, db, "U", calls * count + 500)
     counter = CommandCounter()
     store = connect(uri, db, timeout_seconds=30, batch_timeout_seconds=60, event_listeners=[counter])
     service = CodeService(store)
+    if audit:
+        service.subscribe(AuditTrail(store))
+    names: Counter[str] = Counter()
     per_call = []
     started = time.perf_counter()
     for _ in range(calls):
         counter.reset()
         assert len(service.reserve(ME, "U", "tm", count).codes) == count
         per_call.append(counter.total)
+        names.update(counter.names)
     seconds = time.perf_counter() - started
     store.collection.drop()
     store.close()
-    return {"calls": calls, "cmds_mean": statistics.mean(per_call), "cmds_max": max(per_call), "calls_per_s": calls / seconds}
+    return {
+        "calls": calls,
+        "cmds_mean": statistics.mean(per_call),
+        "cmds_max": max(per_call),
+        "calls_per_s": calls / seconds,
+        "cmds_by_name_per_call": {n: round(v / calls, 2) for n, v in sorted(names.items())},
+    }
 
 
 def _worker(uri, db, calls, seed, start, results):

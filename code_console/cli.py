@@ -104,6 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     chk.set_defaults(handler=_check, service=True)
     chk.add_argument("campaign")
 
+    hist = sub.add_parser(
+        "history",
+        help="a campaign's recorded changes, newest first: one JSON object per line (who, when, through what, which codes)",
+    )
+    hist.set_defaults(handler=_history, service=True, lines=True)
+    hist.add_argument("campaign")
+    hist.add_argument("--code", help="only the changes naming this code (and the upload that last saved it)")
+    hist.add_argument("--reserve-id", help="only the changes of this reservation")
+    hist.add_argument("--since", metavar="WHEN", help="an ISO 8601 time (UTC unless it says), a date, or a span back from now: 30m, 2h, 7d")
+    hist.add_argument("--limit", default="100", metavar="N", help="at most N events (default 100, at most 1000)")
+
     serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (on CODE_CONSOLE_MONGO_URI, or --embedded)")
     serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -202,6 +213,12 @@ def _scripted(args) -> int:
         out = args.handler(wired.service, me, args)
     finally:
         wired.service.close()
+    if getattr(args, "lines", False):
+        # JSON lines: one value per line, so that a long history can be read with grep and jq.
+        for value in out:
+            json.dump(value, sys.stdout)
+            sys.stdout.write("\n")
+        return 0
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
     return 0
@@ -288,6 +305,13 @@ def _check(service, me, args):
     for entry in report.to_dict()["misfits"].values():
         print(f"code-console: {entry['count']:,} documents: {entry['meaning']}", file=sys.stderr)
     return report.to_dict()
+
+
+def _history(service, me, args):
+    page = service.history(me, args.campaign, code=args.code, reserve_id=args.reserve_id, since=args.since, limit=args.limit)
+    if page.next is not None:
+        print("code-console: more events before these: raise --limit, or narrow with --since", file=sys.stderr)
+    return [e.to_dict() for e in page.events]
 
 
 def _read_codes(service, args) -> list[str]:

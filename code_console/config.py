@@ -121,6 +121,16 @@ class ConsoleSettings(BaseSettings):
     low_stock_thresholds: dict[str, int] = Field(default_factory=dict)
 
 
+class AuditSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX + "AUDIT_", extra="ignore")
+
+    # Every change is recorded beside the codes (core/audit.py); a record is removed this many
+    # days after it was made (a TTL index on MongoDB, a pruning step on the embedded store).
+    retention_days: float = Field(90.0, gt=0)
+    # False: no trail is recorded (nothing written besides the codes).
+    enabled: bool = True
+
+
 GROUPS: dict[str, type[BaseSettings]] = {
     "mongo": MongoSettings,
     "s3": S3Settings,
@@ -128,6 +138,7 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "jwt": JwtSettings,
     "api": ApiSettings,
     "console": ConsoleSettings,
+    "audit": AuditSettings,
 }
 
 
@@ -151,6 +162,7 @@ class Settings(BaseModel):
     jwt: JwtSettings = Field(default_factory=JwtSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @classmethod
     def of(cls, **values: Any) -> Settings:

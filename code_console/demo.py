@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from code_console.core.errors import CodeConsoleError
-from code_console.core.models import LOCAL_OPERATOR, CodeType
+from code_console.core.models import LOCAL_OPERATOR, Channel, CodeType, Principal
 from code_console.core.objects import DirectoryObjects
 from code_console.core.service import CodeService
 
 ME = LOCAL_OPERATOR
+# The simulated verification service, as the audit trail and the activity feed name it.
+TRAFFIC = Principal("demo-verification-service", supreme=True, channel=Channel.API)
 
 
 @dataclass(frozen=True)
@@ -146,13 +148,13 @@ class VerificationTraffic:
         for campaign, codes in settle:
             cut = int(len(codes) * 0.8)
             if codes[:cut]:
-                self.assigned += self.service.assign(ME, campaign, codes[:cut]).updated
+                self.assigned += self.service.assign(TRAFFIC, campaign, codes[:cut]).updated
             if codes[cut:]:
-                self.released += self.service.release(ME, campaign, codes[cut:]).updated
+                self.released += self.service.release(TRAFFIC, campaign, codes[cut:]).updated
         budget = max(1, int(self.rate * self.TICK_SECONDS))
         for _ in range(budget):
             campaign, code_type = self._rng.choice(self.pools)
-            codes = self.service.reserve(ME, campaign, code_type, self._rng.randint(1, 3)).codes
+            codes = self.service.reserve(TRAFFIC, campaign, code_type, self._rng.randint(1, 3)).codes
             if codes:
                 self.reserved += len(codes)
                 self._held.append((campaign, codes))

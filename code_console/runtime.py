@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 
 from code_console.config import Settings
 from code_console.core import mongo
+from code_console.core.audit import AuditTrail
 from code_console.core.errors import NotConfigured
 from code_console.core.models import Channel, Principal
 from code_console.core.objects import S3Objects, s3_client
@@ -83,7 +84,7 @@ def open_service(
         objects = S3Objects(client, settings.s3.bucket)
     kwargs = {"clock": clock} if clock else {}
     inventory = settings.inventory
-    return CodeService(
+    service = CodeService(
         store,
         objects,
         reservation_ttl=timedelta(seconds=inventory.reservation_ttl_seconds),
@@ -92,6 +93,10 @@ def open_service(
         code_max_length=inventory.code_max_length,
         **kwargs,
     )
+    if settings.audit.enabled:
+        # The one observer that records every change beside the codes (core/audit.py).
+        service.subscribe(AuditTrail(store, timedelta(days=settings.audit.retention_days)))
+    return service
 
 
 def configured(settings: Settings | None = None, *, prepare: bool = True) -> Runtime:

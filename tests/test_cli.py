@@ -27,7 +27,7 @@ def cli(secantus, s3_bucket, tmp_path):
             [sys.executable, "-m", "code_console", *args], input=stdin, capture_output=True, env=env, timeout=120, cwd=tmp_path
         )
 
-    run.client, run.bucket = client, bucket
+    run.client, run.bucket, run.env = client, bucket, env
     return run
 
 

@@ -113,9 +113,11 @@ def test_start_up_creates_no_unique_index_and_keeps_the_original_s(original, s3_
     assert server.proc.returncode == 0, "".join(server.lines[-20:])
     # The original's three indexes as they were, plus two secondary non-unique ones; no unique one.
     assert index_table(original.collection) == {**ORIGINAL_INDEXES_TABLE, **PRODUCT_INDEXES, **ID_INDEX}
-    # The product's own collection for reservation keys, beside `codes` (empty until a key is used).
-    assert sorted(original.collection.database.list_collection_names()) == ["codes", "reservations"]
+    # The product's own collections beside `codes`: reservation keys (empty until a key is used)
+    # and the audit trail (empty until a change is made).
+    assert sorted(original.collection.database.list_collection_names()) == ["codes", "events", "reservations"]
     assert original.collection.database["reservations"].count_documents({}) == 0
+    assert original.collection.database["events"].count_documents({}) == 0
 
 
 def test_the_whole_product_on_the_original_collection(original, s3_bucket):

@@ -394,3 +394,60 @@ def test_prune_keys_removes_records_expired_at_or_before(store):
     assert [store.get_key(f"k-{n}") is not None for n in range(3)] == [False, False, True]
     assert store.prune_keys(T1) == 0
     assert store.insert_key(key_record(key="k-0")) is None  # a pruned key is new again
+
+
+# -- the audit trail (core/audit.py) ----------------------------------------------------------
+
+# Events dated after the real date: a TTL monitor (mongomock's runs on every read) keeps them.
+E0 = datetime(2100, 1, 1, tzinfo=timezone.utc)
+YEAR = timedelta(days=365)
+
+
+def event(n: int, at: datetime = E0, kind: str = "reserved", reserve_id: str | None = "R1", codes=("A1",), campaign="C1", expires=None):
+    from code_console.core.audit import EventRecord
+
+    return EventRecord(
+        id=f"{int(at.timestamp() * 1000):013d}-{n:012x}",
+        campaign_id=campaign,
+        at=at,
+        expires=expires or at + YEAR,
+        kind=kind,
+        actor="bob",
+        channel="cli",
+        request_id=None if n % 2 else f"req-{n}",
+        code_type="tm",
+        reserve_id=reserve_id,
+        key=None,
+        codes=tuple(codes),
+        outcomes=tuple("reserved" for _ in codes),
+        details={"asked": len(codes), "given": len(codes), "expired": [{"code": "A1", "reserveId": "R0"}]},
+    )
+
+
+def test_events_are_stored_whole_and_read_newest_first_by_filter(store):
+    e1 = event(1, E0, codes=("A1", "A2"))
+    e2 = event(2, E0 + MS, kind="released", reserve_id="R2", codes=("A2",))
+    e3 = event(3, E0 + timedelta(minutes=1), kind="uploaded", reserve_id=None, codes=())
+    other = event(4, E0, campaign="C2")
+    for e in (e1, e2, e3, other):
+        assert store.record_event(e) is None
+    assert store.events("C1") == [e3, e2, e1]
+    assert store.events("C1", code="A2") == [e2, e1]
+    assert store.events("C1", code="A1") == [e1]
+    assert store.events("C1", reserve_id="R2") == [e2]
+    assert store.events("C1", kind="uploaded") == [e3]
+    assert store.events("C1", since=E0 + MS) == [e3, e2]
+    assert store.events("C1", before=e2.id) == [e1]
+    assert store.events("C1", limit=1) == [e3]
+    assert store.events("C1", code="A2", reserve_id="R1") == [e1]
+    assert store.events("C2") == [other]
+    assert store.events("C3") == []
+
+
+def test_prune_events_removes_those_expired_at_or_before(store):
+    for n in range(3):
+        store.record_event(event(n, E0 + n * MS, expires=E0 + timedelta(days=n)))
+    assert store.prune_events(E0 - MS) == 0
+    assert store.prune_events(E0 + timedelta(days=1)) == 2
+    assert [e.id for e in store.events("C1")] == [event(2, E0 + 2 * MS).id]
+    assert store.events("C1", code="A1") == [event(2, E0 + 2 * MS, expires=E0 + timedelta(days=2))]

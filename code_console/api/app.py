@@ -36,6 +36,7 @@ from code_console.api.logs import correlation_id_from, request_id_var
 from code_console.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from code_console.api.metrics import Metrics
 from code_console.config import Settings
+from code_console.core.audit import MAX_LIMIT as MAX_EVENTS_PER_PAGE
 from code_console.core.errors import CodeConsoleError, Forbidden, InvalidInput, StoreUnavailable
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
@@ -289,6 +290,22 @@ def create_app(
             name_errors(request, {"invalid_type": errors.MISSING_TYPE})
         counts = await core(service.count, who, campaignId, code_type, request.query_params.get("status"))
         return ok(request, counts)
+
+    @api.get(
+        "/{campaignId}/events",
+        summary="The campaign's recorded changes, newest first: who, when, through what, which codes (paginated)",
+        openapi_extra=schema.events_operation(code_length, MAX_EVENTS_PER_PAGE),
+        response_model=None,
+        responses={200: schema._json(schema.envelope(schema.EVENT_PAGE), "a page of events and the cursor of the next"), **errors_for(400, 401, 403, 503)},
+    )
+    async def events(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        campaignId = request.path_params["campaignId"]  # declared in schema.py, with its pattern
+        q = request.query_params
+        page = await core(
+            service.history, who, campaignId,
+            code=q.get("code"), reserve_id=q.get("reserveId"), since=q.get("since"), before=q.get("before"), limit=q.get("limit"),
+        )
+        return ok(request, page.to_dict())
 
     @open_routes.api_route(
         "/heartbeat",

@@ -257,6 +257,68 @@ def count_operation() -> dict[str, Any]:
     }
 
 
+# A `since` value (core/audit.parse_since): JSON Schema cannot state it whole, so it has a name.
+SINCE_FORMAT = "audit-since"
+EVENT_ID_PATTERN = "^[0-9]{13}(-[0-9a-f]{12})?$"
+EVENT_KINDS = ["uploaded", "reserved", "assigned", "released", "reservation_released"]
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+EVENT = {
+    "type": "object",
+    "required": ["id", "at", "kind", "campaignId", "actor", "channel", "codes", "details"],
+    "properties": {
+        "id": {"type": "string", "pattern": EVENT_ID_PATTERN, "description": "sorts as the events' times do; a page's cursor"},
+        "at": {"type": "string", "description": "ISO 8601, by the database's clock"},
+        "kind": {"type": "string", "enum": EVENT_KINDS},
+        "campaignId": {"type": "string"},
+        "actor": {"type": "string", "description": "the token's subject (API), or the operator (command line, console)"},
+        "channel": {"type": "string", "enum": ["api", "cli", "console"]},
+        "requestId": {**_NULLABLE_STRING, "description": "the request's correlation id (API)"},
+        "type": {"type": ["string", "null"], "enum": ["tm", "external", None]},
+        "reserveId": _NULLABLE_STRING,
+        "key": {**_NULLABLE_STRING, "description": "the reservation key (Idempotency-Key) of a reserve"},
+        "codes": {
+            "type": "object",
+            "description": "each code the change named -> what happened to it (reserved, assigned, released) or why not",
+            "additionalProperties": {"type": "string"},
+        },
+        "details": {
+            "type": "object",
+            "description": "upload: source, sha256, in, inserted, updated, conflicts, duplicates, warnings; "
+            "reserve: asked, given, expired; assign and release: in, updated",
+        },
+    },
+}
+
+EVENT_PAGE = {
+    "type": "object",
+    "required": ["events", "next"],
+    "properties": {
+        "events": {"type": "array", "items": EVENT, "description": "newest first"},
+        "next": {**_NULLABLE_STRING, "description": "pass as `before` for the next page; null on the last"},
+    },
+}
+
+
+def events_operation(code_length: int, max_limit: int) -> dict[str, Any]:
+    return {
+        "parameters": [
+            campaign_parameter(),
+            {"name": "code", "in": "query", "required": False, "schema": code_schema(code_length),
+             "description": "only the changes naming this code, and the upload that last saved it"},
+            {"name": "reserveId", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": _ecma(RESERVATION_KEY_PATTERN)}, "description": "only the changes of this reservation"},
+            {"name": "since", "in": "query", "required": False,
+             "schema": {"type": "string", "format": SINCE_FORMAT, "minLength": 1, "example": "2h"},
+             "description": "an ISO 8601 time (UTC unless it says), a date, or a span back from now: 30s, 90m, 2h, 7d, 1w"},
+            {"name": "before", "in": "query", "required": False, "schema": {"type": "string", "pattern": EVENT_ID_PATTERN},
+             "description": "the cursor: the `next` of the previous page"},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": max_limit, "default": 100}, "description": "events per page"},
+        ]
+    }
+
+
 RESERVATION_ID_HEADER = {
     "Reservation-Id": {"description": "the reserveId that holds these codes (the caller's key, or a dashed UUID v4)", "schema": {"type": "string"}}
 }

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Iterator, Protocol
 
 from code_console.core import status as rules
+from code_console.core.audit import EventRecord
 from code_console.core.models import CodeType, StatusCounts
 
 
@@ -166,3 +167,25 @@ class Store(Protocol):
 
     def scan(self, campaign_id: str, batch: int) -> Iterator[StoredCode]:
         """Every document of a campaign, in batches (for `check`)."""
+
+    # -- the audit trail (audit.py)
+    def record_event(self, record: EventRecord) -> None:
+        """Store one event (one write)."""
+
+    def events(
+        self,
+        campaign_id: str,
+        *,
+        code: str | None = None,
+        reserve_id: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        before: str | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        """A campaign's events newest first (by id), at most `limit`: those naming `code`, of
+        `reserve_id`, of `kind`, at or after `since`, with an id below `before`; every filter optional."""
+
+    def prune_events(self, before: datetime) -> int:
+        """Remove the events whose retention ended at or before `before`; returns how many
+        (MongoDB's TTL index does it by itself: 0 there)."""

@@ -31,6 +31,7 @@ file costs little more than the csv module itself.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import re
@@ -642,6 +643,23 @@ def iter_codes(
         counter[0] = reader.bytes_read
 
 
+class Digesting:
+    """A source stream, hashed (SHA-256) as it is read: a file's digest with no second read."""
+
+    def __init__(self, source) -> None:
+        self._source = source
+        self._hash = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        if data:
+            self._hash.update(data)
+        return data
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
 @dataclass
 class FileReport:
     """What a dry run of a file found, for the upload wizard: everything a front end shows, as data.
@@ -657,6 +675,7 @@ class FileReport:
     warnings       CodeWarning per kind: .kind, .count, .examples (line, code, other), .message
     duplicates     codes that repeat an earlier code of the file; a lower bound when
                    `duplicates_exact` is False (more than DISTINCT_WINDOW distinct codes)
+    sha256         the file's SHA-256 (hex), when it was read to its end (None if reading stopped)
     """
 
     layout: FileLayout = field(default_factory=FileLayout)
@@ -669,6 +688,7 @@ class FileReport:
     warnings: list[CodeWarning] = field(default_factory=list)
     duplicates: int = 0
     duplicates_exact: bool = True
+    sha256: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -685,7 +705,8 @@ def scan(source, *, max_length: int, column: str | int | None = None, preview: i
         if len(report.problems) < max_problems:
             report.problems.append(problem)
 
-    reader = CodeReader(source, max_length=max_length, column=column, on_problem=collect, count_duplicates=True)
+    digest = Digesting(source)
+    reader = CodeReader(digest, max_length=max_length, column=column, on_problem=collect, count_duplicates=True)
     for block in reader.blocks():
         if len(report.first_codes) < preview:
             report.first_codes.extend(block.codes[: preview - len(report.first_codes)])
@@ -696,6 +717,7 @@ def scan(source, *, max_length: int, column: str | int | None = None, preview: i
     report.warnings = reader.warnings()
     report.duplicates = reader.duplicates
     report.duplicates_exact = reader.duplicates_exact
+    report.sha256 = None if reader.stopped else digest.hexdigest()
     if report.codes == 0 and report.problems_total == 0:
         collect(reader.no_codes_problem())
     return report

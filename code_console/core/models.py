@@ -285,6 +285,9 @@ class UploadResult:
     duplicates: int = 0
     warnings: tuple[CodeWarning, ...] = ()
     layout: FileLayout | None = None
+    # The file's SHA-256 (hex, of its bytes as read) and its codes' `date.saved`; not in to_dict().
+    sha256: str | None = None
+    saved: datetime | None = None
 
     def counts(self) -> dict[str, int]:
         """The spec's `{in, inserted, updated}`, plus `conflicts` and `duplicates` when there are any."""

@@ -27,7 +27,8 @@ from typing import Any, Iterator
 import pymongo
 from pymongo import UpdateOne, errors as mongo_errors
 
-from code_console.core import status as rules
+from code_console.core import audit, status as rules
+from code_console.core.audit import EventRecord
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
@@ -61,6 +62,23 @@ INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
     (CODE_ANY_CAMPAIGN, {}),
 ]
 KEYS_COLLECTION = "reservations"
+# The audit trail (audit.py): one document per change, beside the codes. Ids sort by time, so
+# each filter's index ends with `_id` and serves "newest first" (scanned backwards) and the cursor.
+# Ascending: SecantusDB drops the first keys of a `$gte` range on a descending `_id` key (measured).
+EVENTS_COLLECTION = "events"
+EVENTS_BY_TIME = [("campaign_id", 1), ("_id", 1)]
+EVENTS_BY_CODE = [("campaign_id", 1), ("codes", 1), ("_id", 1)]
+EVENTS_BY_RESERVATION = [("campaign_id", 1), ("reserve_id", 1), ("_id", 1)]
+EVENTS_BY_KIND = [("campaign_id", 1), ("kind", 1), ("_id", 1)]
+# Retention: each event carries `expires`; the server's TTL monitor removes it after that time.
+EVENTS_TTL = [("expires", 1)]
+EVENT_INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
+    (EVENTS_BY_TIME, {}),
+    (EVENTS_BY_CODE, {}),
+    (EVENTS_BY_RESERVATION, {}),
+    (EVENTS_BY_KIND, {}),
+    (EVENTS_TTL, {"expireAfterSeconds": 0}),
+]
 KEY_ID = [("_id", 1)]
 
 # Codes per command where a list goes into `$in` (SecantusDB matches `$in` in time that grows
@@ -149,6 +167,7 @@ class MongoStore:
     ) -> None:
         self._col = collection
         self._keys = collection.database[KEYS_COLLECTION]
+        self._events = collection.database[EVENTS_COLLECTION]
         self._client = client
         self._lock = lock
         self._timeout = timeout_seconds
@@ -215,6 +234,8 @@ class MongoStore:
             # Pruned by the service with the database's clock (prune_keys), not by a TTL index,
             # whose monitor would use another clock than every other decision here.
             self._keys.create_index([("expires", 1)])
+            for keys, opts in EVENT_INDEXES:
+                self._events.create_index(keys, **opts)
 
     def ping(self) -> None:
         with self._call():
@@ -365,6 +386,65 @@ class MongoStore:
             )
         return result.modified_count == 1
 
+    # -- the audit trail ------------------------------------------------------------------
+
+    @property
+    def events_collection(self):
+        return self._events
+
+    def record_event(self, record: EventRecord) -> None:
+        doc = {
+            "_id": record.id,
+            "campaign_id": record.campaign_id,
+            "at": record.at,
+            "expires": record.expires,
+            "kind": record.kind,
+            "actor": record.actor,
+            "channel": record.channel,
+            "request_id": record.request_id,
+            "type": record.code_type,
+            "reserve_id": record.reserve_id,
+            "key": record.key,
+            "codes": list(record.codes),
+            "outcomes": list(record.outcomes),
+            "details": record.details,
+        }
+        with self._call():
+            self._events.insert_one(doc)
+
+    def events(
+        self,
+        campaign_id: str,
+        *,
+        code: str | None = None,
+        reserve_id: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        before: str | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        flt: dict[str, Any] = {"campaign_id": campaign_id}
+        if code is not None:
+            flt["codes"] = code
+        if reserve_id is not None:
+            flt["reserve_id"] = reserve_id
+        if kind is not None:
+            flt["kind"] = kind
+        bounds: dict[str, str] = {}
+        if since is not None:
+            bounds["$gte"] = audit.id_bound(since)
+        if before is not None:
+            bounds["$lt"] = before
+        if bounds:
+            flt["_id"] = bounds
+        with self._call():
+            return [_event(d) for d in self._events.find(flt).sort("_id", -1).limit(limit)]
+
+    def prune_events(self, before: datetime) -> int:
+        # The TTL index removes them on a real server; this serves servers without a TTL monitor.
+        with self._call():
+            return self._events.delete_many({"expires": {"$lte": before}}).deleted_count
+
     # -- reading --------------------------------------------------------------------------
 
     def counts(self, campaign_id: str | None, cutoff: datetime) -> dict[str, dict[CodeType, StatusCounts]]:
@@ -449,6 +529,33 @@ def _key_record(doc: dict) -> KeyRecord:
         lease_until=_aware(doc.get("lease_until")),
         codes=tuple(codes) if codes is not None else None,
     )
+
+
+def _event(doc: dict) -> EventRecord:
+    return EventRecord(
+        id=doc["_id"],
+        campaign_id=doc["campaign_id"],
+        at=_aware(doc["at"]),
+        expires=_aware(doc["expires"]),
+        kind=doc["kind"],
+        actor=doc["actor"],
+        channel=doc["channel"],
+        request_id=doc.get("request_id"),
+        code_type=doc.get("type"),
+        reserve_id=doc.get("reserve_id"),
+        key=doc.get("key"),
+        codes=tuple(doc.get("codes") or ()),
+        outcomes=tuple(doc.get("outcomes") or ()),
+        details=_aware_all(doc.get("details") or {}),
+    )
+
+
+def _aware_all(value):
+    if isinstance(value, dict):
+        return {k: _aware_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_aware_all(v) for v in value]
+    return _aware(value)
 
 
 def _aware(value):

@@ -56,6 +56,7 @@ from code_console.core.status import (
     status_of,
 )
 from code_console.core.upload import run_upload
+from code_console.core import audit
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
@@ -194,6 +195,8 @@ class CodeService:
         self._last_stamp: datetime | None = None
         self._keys_made = 0
         self._observers: list[Observer] = []
+        # Per thread, while a reserve runs: code -> the reserveId of the expired hold it took over.
+        self._taking = threading.local()
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -214,13 +217,13 @@ class CodeService:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer)
 
-    def _emit(self, principal: Principal, kind: EventKind, campaign_id: str, **fields) -> None:
+    def _emit(self, principal: Principal, kind: EventKind, campaign_id: str, *, at: datetime | None = None, **fields) -> None:
         if not self._observers:
             return
         event = ChangeEvent(
             kind=kind,
             campaign_id=campaign_id,
-            at=self.clock(),
+            at=at or self.clock(),
             actor=principal.subject,
             channel=principal.channel,
             request_id=principal.request_id,
@@ -329,8 +332,9 @@ class CodeService:
         return result
 
     def _uploaded(self, principal: Principal, campaign_id: str, code_type: CodeType, source: str, result: UploadResult) -> None:
-        details = {"source": source, **result.to_dict()}
-        self._emit(principal, EventKind.UPLOADED, campaign_id, code_type=code_type, details=details)
+        details = {"source": source, "sha256": result.sha256, **result.to_dict()}
+        # The event's time is its codes' `date.saved`: a code's history finds its upload by it.
+        self._emit(principal, EventKind.UPLOADED, campaign_id, at=result.saved, code_type=code_type, details=details)
 
     def _upload(self, campaign_id, code_type, source, size, *, column, progress, cancel) -> UploadResult:
         return run_upload(
@@ -418,6 +422,8 @@ class CodeService:
         count = parse_count(count, self.reserve_max_count)
         if key is not None and (not isinstance(key, str) or not RESERVATION_KEY_PATTERN.fullmatch(key)):
             raise InvalidInput("invalid_key", "reservation key must be 1-128 letters, digits, '_', '-', '.', ':'")
+        expired: dict[str, str] = {}
+        self._taking.expired = expired
         try:
             if key is None:
                 reserve_id = str(uuid.uuid4())
@@ -434,6 +440,13 @@ class CodeService:
                     "pass a reservation key (--key, Idempotency-Key) so that a retry is safe"
                 )
             raise StoreUnavailable(None, f"{exc.message}; {advice}", **exc.details) from exc
+        finally:
+            self._taking.expired = None
+        details = {"asked": count, "given": len(reservation.codes)}
+        # A list, not a map: a code may hold '.' or '$', which MongoDB field names may not.
+        taken = [{"code": c, "reserveId": expired[c]} for c in reservation.codes if c in expired]
+        if taken:
+            details["expired"] = taken
         self._emit(
             principal,
             EventKind.RESERVED,
@@ -442,7 +455,7 @@ class CodeService:
             reserve_id=reservation.reserve_id,
             key=key,
             codes=tuple(reservation.codes),
-            details={"asked": count, "given": len(reservation.codes)},
+            details=details,
         )
         return reservation
 
@@ -477,9 +490,11 @@ class CodeService:
             won = self.store.compare_and_set(campaign_id, Change.RESERVE, groups, now, reserve_id)
             if won == len(attempt):
                 got.extend(c.code for c in attempt)
+                self._took_expired(attempt)
             elif won:
                 held = {s.code for s in self.store.holding(campaign_id, reserve_id, count + len(attempt) + MAX_WINDOW)}
                 got.extend(c.code for c in attempt if c.code in held)
+                self._took_expired([c for c in attempt if c.code in held])
             # won == 0: every candidate was taken by someone else; no read-back needed.
             if won < len(attempt):
                 # Others are taking from the same candidates: the rest of this pool is stale
@@ -490,6 +505,12 @@ class CodeService:
             mine.update(got)
         # Sorted, so every call with the same key returns the very same list.
         return sorted(got)
+
+    def _took_expired(self, won: list[Candidate]) -> None:
+        """Note, for the reserve's change event, the codes won from an expired hold (their old reserveId)."""
+        expired = getattr(self._taking, "expired", None)
+        if expired is not None:
+            expired.update((c.code, c.seen.reserve_id) for c in won if c.seen.reserve_id is not None)
 
     def _reserve_with_key(self, principal: Principal, campaign_id: str, code_type: CodeType, count: int, key: str) -> Reservation:
         """A keyed reservation: one record per key, inserted first (its unique id decides who makes
@@ -811,6 +832,78 @@ class CodeService:
             for problem in misfits(s):
                 report.add(problem, s.code, examples)
         return report
+
+    # -- the audit trail (audit.py) -----------------------------------------------------
+
+    def history(
+        self,
+        principal: Principal,
+        campaign_id: str,
+        *,
+        code: str | None = None,
+        reserve_id: str | None = None,
+        since: str | datetime | None = None,
+        before: str | None = None,
+        limit: int | str | None = None,
+        kind: EventKind | str | None = None,
+    ) -> audit.EventPage:
+        """A campaign's recorded changes, newest first, at most `limit` (default 100, at most 1,000).
+
+        Filters: `code` (the events naming it, and the upload that last saved it), `reserve_id`,
+        `kind`, `since` (audit.parse_since: an ISO time or a span back from now such as `2h`),
+        `before` (the cursor: `next` of the previous page). Raises InvalidInput for a bad filter.
+        """
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        limit = audit.parse_limit(limit)
+        before = audit.validate_cursor(before)
+        start = audit.parse_since(since, self.clock)
+        if reserve_id is not None:
+            _validate_reserve_id(reserve_id)
+        try:
+            kind_value = EventKind(kind).value if kind is not None else None
+        except ValueError:
+            raise InvalidInput("invalid_kind", f"invalid event kind {kind!r}: expected one of {', '.join(k.value for k in EventKind)}") from None
+        if code is not None:
+            if not isinstance(code, str):
+                raise InvalidInput("invalid_codes", "code must be a string")
+            try:
+                code = normalize_code(code, max_length=self.code_max_length)
+            except InvalidCode as exc:
+                raise InvalidCode("invalid_codes", f"not a valid code: {exc.message}", **exc.details) from None
+        found = self.store.events(campaign_id, code=code, reserve_id=reserve_id, kind=kind_value, since=start, before=before, limit=limit + 1)
+        if code is not None and reserve_id is None and kind_value in (None, EventKind.UPLOADED.value):
+            found = self._with_upload(campaign_id, code, found, start, before)
+        found.sort(key=lambda e: e.id, reverse=True)
+        page = found[:limit]
+        return audit.EventPage(page, page[-1].id if len(found) > limit else None)
+
+    def _with_upload(self, campaign_id: str, code: str, found: list, start: datetime | None, before: str | None) -> list:
+        """Add the upload event that last saved `code` (its time is the code's `date.saved`)."""
+        stored = self.store.states(campaign_id, [code]).get(code)
+        saved = stored.saved if stored is not None and isinstance(stored.saved, datetime) else None
+        if saved is None or (start is not None and saved < start):
+            return found
+        upper = audit.id_bound(saved + timedelta(milliseconds=1))
+        if before is not None:
+            upper = min(upper, before)
+        uploads = self.store.events(campaign_id, kind=EventKind.UPLOADED.value, since=saved, before=upper, limit=10)
+        seen = {e.id for e in found}
+        return found + [e for e in uploads if e.id not in seen]
+
+    def uploads(self, principal: Principal, campaign_id: str, *, sha256: str | None = None, limit: int = 20) -> list[audit.EventRecord]:
+        """The campaign's recorded uploads, newest first (at most `limit`); with `sha256`, only
+        those of that very file, among the last audit.MAX_LIMIT uploads."""
+        if sha256 is None:
+            return self.history(principal, campaign_id, kind=EventKind.UPLOADED, limit=limit).events
+        found = self.history(principal, campaign_id, kind=EventKind.UPLOADED, limit=audit.MAX_LIMIT).events
+        return [e for e in found if e.details.get("sha256") == sha256][:limit]
+
+    def code_history(self, principal: Principal, campaign_id: str, code: str, limit: int = audit.MAX_LIMIT) -> list[audit.HistoryLine]:
+        """A code's life, oldest first, as lines for a person (audit.code_timeline): its recorded
+        events and the expiry of each hold that ran out."""
+        page = self.history(principal, campaign_id, code=code, limit=limit)
+        return audit.code_timeline(code, page.events, self.reservation_ttl, self.clock())
 
 
 KEY_LEASE = timedelta(seconds=15)

@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, overload
 
-from code_console.core import status as rules
+from code_console.core import audit, status as rules
+from code_console.core.audit import EventRecord
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
@@ -54,6 +55,26 @@ CREATE TABLE IF NOT EXISTS reservation_keys (
     codes TEXT
 );
 CREATE INDEX IF NOT EXISTS reservation_keys_expires ON reservation_keys (expires);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    reserve_id TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_campaign ON events (campaign_id, id);
+CREATE INDEX IF NOT EXISTS events_reservation ON events (campaign_id, reserve_id, id) WHERE reserve_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_kind ON events (campaign_id, kind, id);
+CREATE INDEX IF NOT EXISTS events_expires ON events (expires);
+CREATE TABLE IF NOT EXISTS event_codes (
+    campaign_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, code, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_codes_id ON event_codes (id);
 """
 
 # Rows per statement where a list of codes goes into SQL (SQLite's default limit is 32,766 variables).
@@ -307,6 +328,73 @@ class SqliteStore:
             )
             return cursor.rowcount == 1
 
+    # -- the audit trail (audit.py): a row per event, a row per code it names; one transaction --
+
+    def record_event(self, record: EventRecord) -> None:
+        body = json.dumps(
+            {
+                "actor": record.actor,
+                "channel": record.channel,
+                "request_id": record.request_id,
+                "type": record.code_type,
+                "key": record.key,
+                "codes": list(record.codes),
+                "outcomes": list(record.outcomes),
+                "details": record.details,
+            }
+        )
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO events (id, campaign_id, at, expires, kind, reserve_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [record.id, record.campaign_id, _ms(record.at), _ms(record.expires), record.kind, record.reserve_id, body],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO event_codes (campaign_id, code, id) VALUES (?, ?, ?)",
+                [(record.campaign_id, c, record.id) for c in dict.fromkeys(record.codes)],
+            )
+
+    def events(
+        self,
+        campaign_id: str,
+        *,
+        code: str | None = None,
+        reserve_id: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        before: str | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        where, args = ["e.campaign_id = ?"], [campaign_id]
+        source = "events e"
+        if code is not None:
+            source = "event_codes c JOIN events e ON e.id = c.id"
+            where = ["c.campaign_id = ?", "c.code = ?"]
+            args = [campaign_id, code]
+        if reserve_id is not None:
+            where.append("e.reserve_id = ?")
+            args.append(reserve_id)
+        if kind is not None:
+            where.append("e.kind = ?")
+            args.append(kind)
+        if since is not None:
+            where.append("e.id >= ?")
+            args.append(audit.id_bound(since))
+        if before is not None:
+            where.append("e.id < ?")
+            args.append(before)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT e.id, e.campaign_id, e.at, e.expires, e.kind, e.reserve_id, e.body FROM {source} "
+                f"WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT ?",
+                [*args, limit],
+            ).fetchall()
+        return [_event(r) for r in rows]
+
+    def prune_events(self, before: datetime) -> int:
+        with self._write() as conn:
+            conn.execute("DELETE FROM event_codes WHERE id IN (SELECT id FROM events WHERE expires <= ?)", [_ms(before)])
+            return conn.execute("DELETE FROM events WHERE expires <= ?", [_ms(before)]).rowcount
+
     # -- reading --------------------------------------------------------------------------
 
     def counts(self, campaign_id: str | None, cutoff: datetime) -> dict[str, dict[CodeType, StatusCounts]]:
@@ -350,6 +438,26 @@ def _home_abbreviated(path: Path) -> str:
         return "~/" + path.resolve().relative_to(Path.home().resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _event(row) -> EventRecord:
+    body = json.loads(row[6])
+    return EventRecord(
+        id=row[0],
+        campaign_id=row[1],
+        at=_dt(row[2]),
+        expires=_dt(row[3]),
+        kind=row[4],
+        actor=body["actor"],
+        channel=body["channel"],
+        request_id=body.get("request_id"),
+        code_type=body.get("type"),
+        reserve_id=row[5],
+        key=body.get("key"),
+        codes=tuple(body.get("codes") or ()),
+        outcomes=tuple(body.get("outcomes") or ()),
+        details=body.get("details") or {},
+    )
 
 
 def _stored(row) -> StoredCode:

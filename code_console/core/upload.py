@@ -13,7 +13,7 @@ import itertools
 import tempfile
 import time
 
-from code_console.core.csvcodes import CodeReader
+from code_console.core.csvcodes import CodeReader, Digesting
 from code_console.core.errors import Cancelled
 from code_console.core.models import Cancel, Clock, CodeType, ProgressCallback, UploadProgress, UploadResult
 
@@ -47,7 +47,8 @@ def run_upload(
     and layout. Raises BadFile (naming the line), including for a file with no codes, before
     anything is written; or Cancelled.
     """
-    reader = CodeReader(source, max_length=max_length, column=column)
+    digest = Digesting(source)
+    reader = CodeReader(digest, max_length=max_length, column=column)
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="code-console-upload-") as spool:
         total = 0
         for block in reader.blocks():
@@ -104,6 +105,8 @@ def run_upload(
             duplicates=duplicates,
             warnings=tuple(reader.warnings()),
             layout=reader.layout,
+            sha256=digest.hexdigest(),
+            saved=now,
         )
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections import deque
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
@@ -26,7 +27,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from code_console.core.models import CodeType
+from code_console.core.models import LOCAL_OPERATOR, Channel, CodeType, Principal
 from code_console.core.service import CodeService
 from code_console.ui.dialogs.codes import CodesDialog
 from code_console.ui.dialogs.confirm import ConfirmScreen
@@ -40,6 +41,7 @@ from code_console.ui.keys import KeyRow, key_rows
 from code_console.ui.messages import StoreStateChanged
 from code_console.ui.policy import Reaction, StoreState, judge
 from code_console.ui.saving import default_save_dir
+from code_console.ui.screens.activity import ActivityScreen
 from code_console.ui.screens.base import ConsoleScreen
 from code_console.ui.screens.browser import BrowserScreen
 from code_console.ui.screens.campaign import CampaignScreen
@@ -50,9 +52,9 @@ from code_console.ui.typing_guard import TypingGuard, type_into
 from code_console.ui.widgets.tables import RowTable
 
 # Worker groups that talk to the store; their success means the store answers.
-STORE_GROUPS = frozenset({"campaigns", "counts", "action", "lookup", "reservation"})
+STORE_GROUPS = frozenset({"campaigns", "counts", "action", "lookup", "reservation", "history", "activity"})
 # Timed polls: their failures are reported once per outage (the header), not in a dialog each time.
-POLL_GROUPS = frozenset({"campaigns", "counts"})
+POLL_GROUPS = frozenset({"campaigns", "counts", "activity"})
 HISTORY = 240
 # App shortcuts that a dialog must not trigger (ctrl+q still quits from anywhere).
 NOT_IN_DIALOGS = frozenset({"lookup", "help", "request_quit", "traffic_pause", "traffic_faster", "traffic_slower"})
@@ -103,9 +105,12 @@ class CodeConsoleApp(App[None]):
         wall_clock: Callable[[], datetime] = local_now,
         save_dir: Path | None = None,
         new_reservation_key: Callable[[], str] = lambda: str(uuid.uuid4()),
+        operator: Principal | None = None,
     ) -> None:
         super().__init__()
         self.service = service
+        # Who acts through this console (runtime.operator), recorded with every change it makes.
+        self.operator = operator or replace(LOCAL_OPERATOR, channel=Channel.CONSOLE)
         self.backends = service.describe()
         self.refresh_seconds = refresh_seconds
         self.low_stock = low_stock if isinstance(low_stock, dict) else {t: low_stock for t in CodeType}
@@ -160,6 +165,7 @@ class CodeConsoleApp(App[None]):
             parts.append(Part(Text("STORE UNREACHABLE", style="bold reverse red"), 95))
         elif self.store_state is StoreState.SLOW:
             parts.append(Part(Text("STORE SLOW", style="bold reverse yellow"), 95))
+        parts.append(Part(f"as {self.operator.subject}", 5))
         parts.append(Part(self.backends.store, 50, short=short_label(self.backends.store)))
         if self.backends.objects is not None and not self.demo:
             parts.append(Part(self.backends.objects, 10))
@@ -349,6 +355,7 @@ def help_rows() -> list[KeyRow]:
             ("everywhere", [CodeConsoleApp]),
             ("campaigns", [BrowserScreen, RowTable]),
             ("campaign", [CampaignScreen]),
+            ("activity", [ActivityScreen]),
             ("upload", [UploadScreen]),
             ("lookup", [LookupScreen]),
             ("dialogs", [ConfirmScreen, ReserveDialog, CodesDialog, ReservedScreen, OutcomeScreen]),
@@ -381,6 +388,7 @@ def run_console(demo: bool = False) -> int:
         demo=demo,
         traffic=traffic,
         prepare=prepare,
+        operator=runtime.operator(settings, Channel.CONSOLE),
     )
     try:
         app.run()

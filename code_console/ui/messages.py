@@ -27,6 +27,33 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class UploadsListed(Message):
+    """A campaign's previous uploads (core/audit.EventRecord, newest first) and those of the very
+    file being checked (same SHA-256), for the upload wizard."""
+
+    source: str
+    previous: list
+    same_file: list
+
+
+@dataclass
+class ActivityLoaded(Message):
+    """A campaign's latest recorded changes (core/audit.EventRecord, newest first)."""
+
+    campaign: str
+    events: list
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """A code's history (core/audit.HistoryLine, oldest first), for the lookup's detail pane."""
+
+    campaign: str
+    code: str
+    lines: list
+
+
+@dataclass
 class CampaignsLoaded(Message):
     campaigns: list[CampaignSummary]
 

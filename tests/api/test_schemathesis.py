@@ -12,6 +12,7 @@ Two things JSON Schema cannot state are named in the document and handled here:
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 
 import pytest
 
@@ -24,6 +25,7 @@ from hypothesis import (  # noqa: E402
 )
 from schemathesis.checks import CHECKS, load_all_checks  # noqa: E402
 
+from code_console.core.audit import AuditTrail  # noqa: E402
 from code_console.core.errors import InvalidInput  # noqa: E402
 from code_console.core.objects import S3Objects  # noqa: E402
 from code_console.core.service import CodeService, parse_codes  # noqa: E402
@@ -48,6 +50,15 @@ def _accepted_code(text: str) -> bool:
 
 
 schemathesis.openapi.format("promo-code", st.text(min_size=1, max_size=CODE_MAX_LENGTH).filter(_accepted_code))
+# `since` of GET /{campaignId}/events (core/audit.parse_since): a span back from now, or an ISO 8601 time.
+schemathesis.openapi.format(
+    "audit-since",
+    st.one_of(
+        st.builds(lambda n, unit: f"{n}{unit}", st.integers(0, 999_999), st.sampled_from(["s", "m", "min", "h", "d", "w"])),
+        st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31)).map(lambda d: d.isoformat()),
+        st.dates(min_value=date(1971, 1, 1)).map(lambda d: d.isoformat()),
+    ),
+)
 
 
 @schemathesis.hook
@@ -91,7 +102,9 @@ def live_api(s3_server):
 
     client = s3_client(endpoint_url=s3_server.endpoint, region="us-east-1", timeout_seconds=5)
     client.create_bucket(Bucket="schemathesis-codes")
-    service = CodeService(embedded_store(), S3Objects(client, "schemathesis-codes"), reserve_max_count=500, code_max_length=CODE_MAX_LENGTH)
+    store = embedded_store()
+    service = CodeService(store, S3Objects(client, "schemathesis-codes"), reserve_max_count=500, code_max_length=CODE_MAX_LENGTH)
+    service.subscribe(AuditTrail(store))  # GET /{campaignId}/events answers with what the other calls did
     with running(service, settings_for(api_max_json_bytes=1024 * 1024)) as api:
         yield api
 
@@ -128,5 +141,6 @@ def test_both_generation_modes_ran_for_every_operation():
     for label in operations:
         modes = {mode for op, mode in SENT if op == label}
         assert "positive" in modes, (label, modes)
-    assert {"GET /{campaignId}/reserve", "POST /{campaignId}/assign", "POST /{campaignId}/release", "GET /{campaignId}/codes/count"} <= ANSWERED
+    answering = {"GET /{campaignId}/reserve", "POST /{campaignId}/assign", "POST /{campaignId}/release", "GET /{campaignId}/codes/count"}
+    assert answering | {"GET /{campaignId}/events"} <= ANSWERED
     print(f"\nschemathesis: {sum(SENT.values())} requests: {dict(sorted(SENT.items()))}")

@@ -84,7 +84,8 @@ async def test_the_header_fits_80_columns_with_whole_parts(bucket, clock):
         assert header == " code-console · mongodb mongo-1.internal.example.com:27017 +1 · s3://codes"
     async with make_app(service).run_test(size=(200, 36)) as pilot:  # room for the whole label
         await settle(pilot)
-        assert str(pilot.app.screen.query_one("ConsoleHeader").render()) == f" code-console · {MONGO_LABEL} · s3://codes"
+        # The operator too (issue 14): the first part dropped when the width runs short.
+        assert str(pilot.app.screen.query_one("ConsoleHeader").render()) == f" code-console · as local-operator · {MONGO_LABEL} · s3://codes"
 
 
 def test_short_labels():

@@ -26,6 +26,11 @@ class ConsoleDialog(ModalScreen[ResultType]):
     def service(self):
         return self.console.service
 
+    @property
+    def me(self):
+        """Who acts through this console (runtime.operator): recorded with every change."""
+        return self.console.operator
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.console.worker_changed(event.worker, event.state, form=self)
 

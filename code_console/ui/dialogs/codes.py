@@ -109,7 +109,7 @@ class CodesDialog(ConsoleDialog[CodesUpdated | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="action")
     def run_update(self, codes: list[str]) -> None:
-        result = update_codes(self.service, ME, self.action, self.campaign, codes)
+        result = update_codes(self.service, self.me, self.action, self.campaign, codes)
         self.post_message(CodesUpdated(self.action, self.campaign, result, codes))
 
     def on_codes_updated(self, message: CodesUpdated) -> None:

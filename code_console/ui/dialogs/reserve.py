@@ -133,7 +133,7 @@ class ReserveDialog(ConsoleDialog[ReserveOutcome | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="action")
     def reserve(self, code_type: CodeType, count: int, key: str) -> None:
-        reservation = self.service.reserve(ME, self.campaign, code_type, count, key=key)
+        reservation = self.service.reserve(self.me, self.campaign, code_type, count, key=key)
         self.post_message(Reserved(self.campaign, code_type, count, reservation))
 
     def on_reserved(self, message: Reserved) -> None:

@@ -33,6 +33,11 @@ class ConsoleScreen(Screen):
     def service(self):
         return self.console.service
 
+    @property
+    def me(self):
+        """Who acts through this console (runtime.operator): recorded with every change."""
+        return self.console.operator
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker.StateChanged does not bubble: each screen forwards to the app's one handler.
         form = self if event.worker.group in self.FORM_GROUPS else None

@@ -96,7 +96,7 @@ class BrowserScreen(PollingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="campaigns")
     def load_campaigns(self) -> None:
         self.console.ensure_ready()
-        self.post_message(CampaignsLoaded(self.service.campaigns(ME)))
+        self.post_message(CampaignsLoaded(self.service.campaigns(self.me)))
 
     def poll_finished(self, worker: Worker) -> None:
         if self.poller is not None:

@@ -23,6 +23,7 @@ from code_console.ui.messages import CodesUpdated, CountsLoaded
 from code_console.ui.outcomes import summary, unchanged_count
 from code_console.ui.polling import Poller
 from code_console.ui.saving import file_name
+from code_console.ui.screens.activity import ActivityScreen
 from code_console.ui.screens.base import PollingScreen
 from code_console.ui.widgets.counts import CountPanel
 from code_console.ui.widgets.header import ConsoleHeader
@@ -41,6 +42,7 @@ class CampaignScreen(PollingScreen):
         Binding("a", "assign", "Assign", id="campaign.assign", tooltip="assign codes, pasted or read from a file"),
         Binding("x", "release", "Release", id="campaign.release", tooltip="release codes, pasted or read from a file"),
         Binding("u", "upload", "Upload", id="campaign.upload", tooltip="upload wizard for this campaign"),
+        Binding("e", "activity", "Activity", show=False, id="campaign.activity", tooltip="the campaign's live activity: who changed what, newest first"),
         Binding(
             "r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"
         ),
@@ -98,7 +100,7 @@ class CampaignScreen(PollingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def load_counts(self) -> None:
         self.console.ensure_ready()
-        counts = self.service.campaign_counts(ME, self.campaign)
+        counts = self.service.campaign_counts(self.me, self.campaign)
         self.post_message(CountsLoaded(self.campaign, counts))
 
     def poll_finished(self, worker: Worker) -> None:
@@ -116,6 +118,9 @@ class CampaignScreen(PollingScreen):
 
     def action_upload(self) -> None:
         self.console.open_upload(self.campaign)
+
+    def action_activity(self) -> None:
+        self.app.push_screen(ActivityScreen(self.campaign))
 
     def show_result(self, text: str) -> None:
         self.query_one("#last-result", Static).update(text)
@@ -173,4 +178,5 @@ class CampaignScreen(PollingScreen):
         yield SystemCommand("Refresh counts", "Reload the counts now", self.action_refresh)
         yield SystemCommand("Pause or resume refresh", "Stop or restart the timed refresh", self.action_pause)
         yield SystemCommand("Upload codes", f"Open the upload wizard for {self.campaign}", self.action_upload)
+        yield SystemCommand("Activity", f"Who changed what in {self.campaign}, live", self.action_activity)
         yield SystemCommand("Back to campaigns", "Return to the campaign browser", self.action_back)

@@ -23,13 +23,14 @@ from code_console.core.models import LOCAL_OPERATOR, CodeRecord, Status
 from code_console.ui.dialogs.confirm import ConfirmScreen
 from code_console.ui.dialogs.outcome import OutcomeScreen
 from code_console.ui.fit import Part, plural
-from code_console.ui.messages import CodesUpdated, LookupFound, ReservationLoaded
+from code_console.ui.messages import CodesUpdated, HistoryLoaded, LookupFound, ReservationLoaded
 from code_console.ui.outcomes import summary, unchanged_count
 from code_console.ui.reservations import update_codes
 from code_console.ui.saving import file_name
 from code_console.ui.screens.base import ConsoleScreen
 from code_console.ui.widgets.header import ConsoleHeader
 from code_console.ui.widgets.inputs import FormInput
+from code_console.ui.widgets.history import CodeHistory
 from code_console.ui.widgets.record import RecordDetail
 from code_console.ui.widgets.status import StatusLine
 from code_console.ui.widgets.tables import RowTable
@@ -70,6 +71,7 @@ class LookupScreen(ConsoleScreen):
         self.view: View | None = None
         self.last_result = ""  # what the last release did, shown until the next search
         self.releasing: list[CodeRecord] = []  # the reservation being released, as it was
+        self._history_fresh = False  # False: the next detail shown reads its history again
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
@@ -81,6 +83,7 @@ class LookupScreen(ConsoleScreen):
             yield FormInput(self.campaign, id="lookup-campaign", placeholder="optional; needed for a reserveId")
         yield RowTable(id="lookup-results")
         yield RecordDetail(id="lookup-detail")
+        yield CodeHistory(id="lookup-history")
         yield StatusLine("enter searches", "x releases the code", "X its whole reservation", id="lookup-status", classes="status")
         yield Footer(compact=True)
 
@@ -106,6 +109,7 @@ class LookupScreen(ConsoleScreen):
         campaign = self.query_one("#lookup-campaign", Input).value.strip()
         self.left = set()
         self.last_result = ""
+        self._history_fresh = False
         self.search(View(code, campaign))
 
     def search(self, view: View) -> None:
@@ -115,13 +119,13 @@ class LookupScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="lookup")
     def lookup(self, view: View) -> None:
         if view.reserve_id is not None:
-            records = self.service.reservation(ME, view.campaign, view.reserve_id)
+            records = self.service.reservation(self.me, view.campaign, view.reserve_id)
             self.post_message(LookupFound(view.query, records, by_reservation=True, campaign=view.campaign))
             return
-        records = self.service.lookup(ME, view.query, view.campaign or None)
+        records = self.service.lookup(self.me, view.query, view.campaign or None)
         if not records and view.campaign:
             # Not a code of this campaign: perhaps a reserveId.
-            reservation = self.service.reservation(ME, view.campaign, view.query)
+            reservation = self.service.reservation(self.me, view.campaign, view.query)
             if reservation:
                 self.post_message(LookupFound(view.query, reservation, by_reservation=True, campaign=view.campaign))
                 return
@@ -181,6 +185,20 @@ class LookupScreen(ConsoleScreen):
     def show_detail(self) -> None:
         record = self.selected()
         self.query_one(RecordDetail).show(record, released=record is not None and record.code in self.left)
+        history = self.query_one(CodeHistory)
+        if record is None or not isinstance(record.code, str):
+            history.clear()
+        elif history.key != (record.campaign_id, record.code) or not self._history_fresh:
+            history.reading(record.campaign_id, record.code)
+            self._history_fresh = True
+            self.load_history(record.campaign_id, record.code)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def load_history(self, campaign: str, code: str) -> None:
+        self.post_message(HistoryLoaded(campaign, code, self.service.code_history(self.me, campaign, code)))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.query_one(CodeHistory).show(message.campaign, message.code, message.lines)
 
     @on(DataTable.RowSelected, "#lookup-results")
     def row_selected(self) -> None:
@@ -233,7 +251,7 @@ class LookupScreen(ConsoleScreen):
     @work(thread=True, exclusive=False, exit_on_error=False, group="action")
     def release_codes(self, campaign: str, codes: list[str], reserve_id: str | None) -> None:
         # The reservation the user saw guards the release (ui/reservations.py).
-        result = update_codes(self.service, ME, "release", campaign, codes, reserve_id=reserve_id)
+        result = update_codes(self.service, self.me, "release", campaign, codes, reserve_id=reserve_id)
         self.post_message(CodesUpdated("release", campaign, result, codes, reserve_id))
 
     # -- release a reservation ------------------------------------------------------------
@@ -247,7 +265,7 @@ class LookupScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reservation")
     def load_reservation(self, campaign: str, reserve_id: str) -> None:
-        self.post_message(ReservationLoaded(campaign, reserve_id, self.service.reservation(ME, campaign, reserve_id)))
+        self.post_message(ReservationLoaded(campaign, reserve_id, self.service.reservation(self.me, campaign, reserve_id)))
 
     def on_reservation_loaded(self, message: ReservationLoaded) -> None:
         held = [r for r in message.records if r.status is Status.RESERVED]
@@ -268,10 +286,11 @@ class LookupScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="action")
     def release_reservation(self, campaign: str, reserve_id: str, held: list[str]) -> None:
-        result = self.service.release_reservation(ME, campaign, reserve_id)
+        result = self.service.release_reservation(self.me, campaign, reserve_id)
         self.post_message(CodesUpdated("release", campaign, result, held, reserve_id, whole_reservation=True))
 
     def on_codes_updated(self, message: CodesUpdated) -> None:
+        self._history_fresh = False  # the release is now part of the code's history
         text = summary("release", message.result)
         self.notify(text, timeout=4)
         self.last_result = text

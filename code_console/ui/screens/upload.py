@@ -39,7 +39,7 @@ from code_console.core.errors import Cancelled, CodeConsoleError, InvalidInput, 
 from code_console.core.models import LOCAL_OPERATOR, CodeType, UploadProgress
 from code_console.ui.dialogs.confirm import ConfirmScreen
 from code_console.ui.fit import Part, plural
-from code_console.ui.messages import KeysListed, PreviewReady, UploadCancelled, UploadFinished, UploadProgressed
+from code_console.ui.messages import KeysListed, PreviewReady, UploadCancelled, UploadFinished, UploadProgressed, UploadsListed
 from code_console.ui.policy import Verdict
 from code_console.ui.screens.base import ConsoleScreen
 from code_console.ui.widgets.header import ConsoleHeader
@@ -99,6 +99,33 @@ def first_codes_section(report: FileReport) -> list[str]:
 
 
 CHECK_SECTIONS = (problems_section, first_codes_section)
+
+
+PREVIOUS_UPLOADS = 3
+
+
+def _upload_line(e) -> str:
+    when = e.at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{when} {escape(str(e.details.get('source')))} by {escape(e.actor)} ({e.channel}), {plural(e.details.get('in', 0), 'code')}"
+
+
+def uploads_text(campaign: str, previous: list, same_file: list) -> str:
+    """The check step's word on earlier uploads: a warning naming the first upload of this very
+    file (same SHA-256), by whom and when, and the campaign's last few uploads."""
+    lines = []
+    if same_file:
+        first = same_file[-1]
+        again = f" ({len(same_file)} times)" if len(same_file) > 1 else ""
+        lines.append(
+            f"[yellow b]this same file (sha256 {first.details.get('sha256', '')[:12]}) was uploaded before{again}: "
+            f"first {_upload_line(first)}[/]"
+        )
+    if previous:
+        lines.append(f"[b]last uploads to {escape(campaign)}[/]")
+        lines.extend(f"  {_upload_line(e)}" for e in previous)
+    else:
+        lines.append(f"[dim]no upload to {escape(campaign)} recorded before[/]")
+    return "\n".join(lines)
 
 
 def check_lines(report: FileReport) -> str:
@@ -163,6 +190,7 @@ class UploadScreen(ConsoleScreen):
             with Vertical(id="step-check", classes="step"):
                 yield Static("1 Source · [b]2 Check[/] · 3 Upload", classes="status")
                 yield Static("", id="check-summary")
+                yield Static("", id="check-uploads")
                 with VerticalScroll(classes="preview"):
                     yield Static("", id="check-lines")
                 with Horizontal(classes="dialog-buttons"):
@@ -207,7 +235,7 @@ class UploadScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="keys")
     def list_keys(self, campaign: str) -> None:
-        self.post_message(KeysListed(campaign, self.service.list_keys(ME, campaign)))
+        self.post_message(KeysListed(campaign, self.service.list_keys(self.me, campaign)))
 
     def on_keys_listed(self, message: KeysListed) -> None:
         keys = self.query_one("#keys", OptionList)
@@ -249,13 +277,21 @@ class UploadScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, plan: UploadPlan) -> None:
         if plan.key:
-            code_type, report = self.service.preview_key(ME, plan.campaign, plan.key)
+            code_type, report = self.service.preview_key(self.me, plan.campaign, plan.key)
         else:
             problem = local_file_problem(plan.path or "")
             if problem is not None:
                 raise problem
-            code_type, report = plan.code_type, self.service.preview_file(ME, plan.path)
+            code_type, report = plan.code_type, self.service.preview_file(self.me, plan.path)
         self.post_message(PreviewReady(plan.source, code_type, report))
+        previous = self.service.uploads(self.me, plan.campaign, limit=PREVIOUS_UPLOADS)
+        same = self.service.uploads(self.me, plan.campaign, sha256=report.sha256) if report.sha256 else []
+        self.post_message(UploadsListed(plan.source, previous, same))
+
+    def on_uploads_listed(self, message: UploadsListed) -> None:
+        if self.plan is None or self.plan.source != message.source:
+            return
+        self.query_one("#check-uploads", Static).update(uploads_text(self.plan.campaign, message.previous, message.same_file))
 
     def on_preview_ready(self, message: PreviewReady) -> None:
         plan = self.plan
@@ -336,9 +372,9 @@ class UploadScreen(ConsoleScreen):
 
         try:
             if plan.key:
-                result = self.service.upload_from_key(ME, plan.campaign, plan.key, progress=progress, cancel=cancel)
+                result = self.service.upload_from_key(self.me, plan.campaign, plan.key, progress=progress, cancel=cancel)
             else:
-                result = self.service.upload_from_file(ME, plan.campaign, plan.code_type, plan.path, progress=progress, cancel=cancel)
+                result = self.service.upload_from_file(self.me, plan.campaign, plan.code_type, plan.path, progress=progress, cancel=cancel)
         except Cancelled as exc:
             self.post_message(UploadCancelled(exc.message))
             return
