@@ -664,8 +664,18 @@ class FileReport:
         return self.problems_total == 0
 
 
-def scan(source, *, max_length: int, column: str | int | None = None, preview: int = 10, max_problems: int = 20) -> FileReport:
-    """Read a whole stream without writing anything: its layout, first codes, problems, warnings and repeats."""
+def scan(
+    source,
+    *,
+    max_length: int,
+    column: str | int | None = None,
+    preview: int = 10,
+    max_problems: int = 20,
+    on_block: Callable[[CodeBlock], None] | None = None,
+) -> FileReport:
+    """Read a whole stream without writing anything: its layout, first codes, problems, warnings and repeats.
+
+    `on_block`, if given, sees every block of valid codes (the service compares them with the campaign)."""
     report = FileReport()
 
     def collect(problem: BadFile) -> None:
@@ -675,6 +685,8 @@ def scan(source, *, max_length: int, column: str | int | None = None, preview: i
 
     reader = CodeReader(source, max_length=max_length, column=column, on_problem=collect, count_duplicates=True)
     for block in reader.blocks():
+        if on_block is not None:
+            on_block(block)
         if len(report.first_codes) < preview:
             report.first_codes.extend(block.codes[: preview - len(report.first_codes)])
         report.lines = block.lines[-1]

@@ -29,7 +29,7 @@ from pymongo import UpdateOne
 from pymongo import errors as mongo_errors
 
 from code_console.core import status as rules
-from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
+from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode, pair_case_twins
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 from code_console.core.uri import redact_uri
@@ -54,12 +54,17 @@ ORIGINAL_RESERVE_ID = [(RESERVE_ID, -1)]
 HOLD = [(CAMPAIGN, 1), (RESERVE_ID, 1), (ASSIGNED, 1), (RESERVED, 1), (CODE, 1)]
 # Support staff's lookup of a code whose campaign they do not know.
 CODE_ANY_CAMPAIGN = [(CODE, 1)]
+# An upload's warning about codes that differ only by letter case from codes of the campaign:
+# a case-insensitive collation (strength 2: letters and accents count, case does not).
+CASE_INSENSITIVE = {"locale": "en", "strength": 2}
+CASE_FOLDED = [(CAMPAIGN, 1), (CODE, 1)]
 INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
     (BY_CODE, {}),
     (POOL, {}),
     (ORIGINAL_RESERVE_ID, {"sparse": True}),
     (HOLD, {}),
     (CODE_ANY_CAMPAIGN, {}),
+    (CASE_FOLDED, {"collation": CASE_INSENSITIVE, "name": "case_folded_code"}),
 ]
 KEYS_COLLECTION = "reservations"
 KEY_ID = [("_id", 1)]
@@ -67,6 +72,9 @@ KEY_ID = [("_id", 1)]
 # Codes per command where a list goes into `$in` (SecantusDB matches `$in` in time that grows
 # with the square of the list: 4,000 codes took 22 s in one find).
 IN_CHUNK = 500
+# The same for the case-insensitive `$in` of case_twins, which SecantusDB answers more slowly
+# (measured on a 20,000-code campaign: 100 codes that are all stored 0.025 s, 500 took 0.32 s).
+TWIN_CHUNK = 100
 
 _TRANSIENT_CODES = frozenset({6, 7, 24, 89, 91, 112, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
 
@@ -315,6 +323,16 @@ class MongoStore:
             for d in self._col.find({CAMPAIGN: campaign_id, CODE: {"$in": chunk}}):
                 record = _stored(d)
                 out[record.code] = record
+        return out
+
+    def case_twins(self, campaign_id: str, codes: list[str]) -> dict[str, str]:
+        """contract.Store.case_twins: `$in` under the case-insensitive collation, served by the
+        case_folded_code index (the collation of the query picks it; no hint, as for point reads)."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(codes, TWIN_CHUNK):
+            with self._call():  # each command bounded on its own
+                cursor = self._col.find({CAMPAIGN: campaign_id, CODE: {"$in": chunk}}, {CODE: 1}, collation=CASE_INSENSITIVE)
+                pair_case_twins(chunk, [d["_id"].get("code") for d in cursor if isinstance(d.get("_id"), dict)], out)
         return out
 
     # -- reservation keys -----------------------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from code_console.core import status as rules
-from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
+from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode, pair_case_twins
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS codes (
 CREATE INDEX IF NOT EXISTS codes_pool ON codes (campaign_id, type, assigned, reserved);
 CREATE INDEX IF NOT EXISTS codes_reservation ON codes (campaign_id, reserve_id) WHERE reserve_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS codes_code ON codes (code);
+CREATE INDEX IF NOT EXISTS codes_code_nocase ON codes (campaign_id, code COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS reservation_keys (
     key TEXT PRIMARY KEY,
     campaign_id TEXT NOT NULL,
@@ -250,6 +251,23 @@ class SqliteStore:
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(f"SELECT {_COLUMNS} FROM codes WHERE campaign_id = ? AND code IN ({marks})", [campaign_id, *chunk]):
                     out[row[1]] = _stored(row)
+        return out
+
+    def case_twins(self, campaign_id: str, codes: list[str]) -> dict[str, str]:
+        """contract.Store.case_twins: the codes_code_nocase index; NOCASE folds ASCII letters
+        only, so a non-ASCII code is also asked in its upper- and lower-case forms."""
+        out: dict[str, str] = {}
+        with self._read() as conn:
+            for chunk in _chunks(codes, IN_CHUNK // 2):
+                asked = dict.fromkeys(chunk)
+                for code in chunk:
+                    if not code.isascii():
+                        asked.update(dict.fromkeys((code.upper(), code.lower())))
+                marks = ",".join("?" * len(asked))
+                rows = conn.execute(
+                    f"SELECT code FROM codes WHERE campaign_id = ? AND code COLLATE NOCASE IN ({marks})", [campaign_id, *asked]
+                )
+                pair_case_twins(chunk, [r[0] for r in rows], out)
         return out
 
     # -- reservation keys -----------------------------------------------------------------

@@ -191,3 +191,17 @@ async def test_a_file_without_codes_cannot_be_uploaded_and_says_why(service, tmp
         await pilot.press("ctrl+u")
         assert isinstance(app.screen, UploadScreen)
     assert service.counts(ME, "PARTNER-PROMO", "tm") == StatusCounts(0, 0, 0)
+
+
+async def test_check_warns_about_codes_that_differ_by_case_from_the_campaign(service, tmp_path):
+    stored = sorted(c.code for c in service.store.scan("PARTNER-PROMO", 10_000))[0]
+    path = tmp_path / "twins.csv"
+    path.write_bytes(f"{stored.lower()}\nFRESH-1\n".encode())
+    app = make_app(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await check_file(pilot, path)
+        assert lines_of(app)[4:6] == [
+            "warnings (they do not block the upload)",
+            f"  1 code differs only by letter case from a code already in the campaign: line 1 {stored.lower()} (like {stored})",
+        ]
+        assert not app.screen.query_one("#start", Button).disabled

@@ -313,7 +313,9 @@ class UploadScreen(ConsoleScreen):
             problem = local_file_problem(plan.path or "")
             if problem is not None:
                 raise problem
-            code_type, report = plan.code_type, self.service.preview_file(ME, plan.path, column=plan.column)
+            code_type, report = plan.code_type, self.service.preview_file(
+                ME, plan.path, column=plan.column, campaign_id=plan.campaign or None
+            )
         self.post_message(PreviewReady(plan.source, code_type, report))
 
     def on_preview_ready(self, message: PreviewReady) -> None:
