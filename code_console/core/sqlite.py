@@ -61,16 +61,21 @@ CREATE INDEX IF NOT EXISTS reservation_keys_expires ON reservation_keys (expires
 IN_CHUNK = 500
 
 
-def _ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
+def _ms(value: Any) -> Any:
+    """A datetime as milliseconds; any other value (a raw value read back, see _dt) as it is."""
+    if not isinstance(value, datetime):
+        return value
     return int(value.timestamp() * 1000)
 
 
-def _dt(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value / 1000, timezone.utc)
+def _dt(value: Any) -> Any:
+    """Milliseconds as a datetime; any other value (text another tool wrote) as it is: `check` reports it."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    try:
+        return datetime.fromtimestamp(value / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return value
 
 
 def rule_sql(rule: rules.Rule, params: dict[str, Any], args: list) -> str:
@@ -90,10 +95,12 @@ def rule_sql(rule: rules.Rule, params: dict[str, Any], args: list) -> str:
         return "1 = 1"  # the dates are columns: nothing here can be a malformed date holder
     value = params[rule.param]
     args.append(_ms(value) if isinstance(value, datetime) else value)
+    # A time is an integer; text another tool wrote there (an ISO string) is before or after
+    # nothing, as a string is no date on MongoDB (SQLite would order any text after every number).
     if isinstance(rule, rules.After):
-        return f"({column} IS NOT NULL AND {column} > ?)"
+        return f"({column} IS NOT NULL AND {column} > ? AND typeof({column}) = 'integer')"
     if isinstance(rule, rules.NotAfter):
-        return f"({column} IS NOT NULL AND {column} <= ?)"
+        return f"({column} IS NOT NULL AND {column} <= ? AND typeof({column}) = 'integer')"
     if isinstance(rule, rules.Equals):
         return f"{column} IS ?"
     raise TypeError(f"not a rule: {rule!r}")
@@ -334,6 +341,8 @@ class SqliteStore:
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         with self._read() as conn:
             for campaign, type_value, *values in conn.execute(f"SELECT campaign_id, type, {sums} FROM codes {where} GROUP BY campaign_id, type", args):
+                if type_value not in _TYPES:
+                    continue  # a type another tool wrote: in no pool; `check` reports it
                 by_status = dict(zip(rules.STATUS_RULES, values))
                 out.setdefault(campaign, {})[CodeType(type_value)] = StatusCounts(
                     available=by_status[Status.AVAILABLE], reserved=by_status[Status.RESERVED], assigned=by_status[Status.ASSIGNED]
@@ -356,6 +365,7 @@ class SqliteStore:
 
 
 _COLUMNS = "campaign_id, code, type, saved, reserved, assigned, reserve_id"
+_TYPES = frozenset(t.value for t in CodeType)
 
 
 def _home_abbreviated(path: Path) -> str:
