@@ -182,8 +182,11 @@ class CodeReader:
         self._column = parse_column(column)
         self._on_problem = on_problem
         self._raw = _CountingReader(source, tee)
+        buffered = io.BufferedReader(self._raw, READ_CHUNK)
+        self.encoding, self._encoding_problem = _encoding(buffered)
         self._text = io.TextIOWrapper(
-            io.BufferedReader(self._raw, READ_CHUNK), encoding="utf-8-sig", errors="surrogateescape", newline=""
+            buffered, encoding="utf-16" if self.encoding.startswith("utf-16") else "utf-8-sig",
+            errors="surrogateescape", newline="",
         )
         self._checks = _FileChecks(count_duplicates)
         self._at_end = False  # the csv reader has taken the end-of-file sentinel line
@@ -314,6 +317,9 @@ class CodeReader:
 
     def _open(self):
         """Read the first lines, honour a sep= line, find the delimiter; return the csv reader (None if stopped)."""
+        if self._encoding_problem is not None:
+            self._stop(self._encoding_problem)
+            return None
         head: list[str] = []
         size = 0
         try:
@@ -347,9 +353,11 @@ class CodeReader:
                     sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
                 except csv.Error:  # nothing to detect: a one-column file
                     sniffed = None
+                if sniffed == "," and _semicolons_with_decimal_commas(sample):
+                    sniffed = ";"
                 if sniffed and sniffed in DELIMITERS:
                     delimiter, source = sniffed, DelimiterSource.DETECTED
-        self.layout = FileLayout(delimiter=delimiter, delimiter_source=source)
+        self.layout = FileLayout(delimiter=delimiter, delimiter_source=source, encoding=self.encoding)
         lines = iter(head) if self._cut else itertools.chain(head, self._text, self._end())
         return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, skipinitialspace=True, strict=False)
 
@@ -394,6 +402,7 @@ class CodeReader:
         self.layout = FileLayout(
             delimiter=self.layout.delimiter,
             delimiter_source=self.layout.delimiter_source,
+            encoding=self.layout.encoding,
             header=header,
             header_line=line if header is not None else None,
             column=index + 1,
@@ -570,6 +579,47 @@ class _FileChecks:
         return [CodeWarning(kind, n, tuple(self.examples[kind])) for kind, n in self.counts.items() if n]
 
 
+def _encoding(buffered: io.BufferedReader) -> tuple[str, BadFile | None]:
+    """The file's encoding from its first bytes: UTF-16 when it starts with a UTF-16 byte order
+    mark (Excel's "Unicode text", Notepad's "Unicode"), else UTF-8 (with or without a BOM).
+    UTF-16 without a BOM (every other byte NUL) is refused: which byte order it is cannot be
+    known for sure, and read as UTF-8 it would be refused line by line as binary."""
+    try:
+        head = buffered.peek(64)[:64]
+    except _LineTooLong:
+        return "utf-8", None
+    if head.startswith(b"\xff\xfe"):
+        return "utf-16-le", None
+    if head.startswith(b"\xfe\xff"):
+        return "utf-16-be", None
+    pairs = len(head) // 2
+    if pairs >= 2 and not head.startswith(b"\xef\xbb\xbf"):
+        even_nuls, odd_nuls = head[0 : pairs * 2 : 2].count(0), head[1 : pairs * 2 : 2].count(0)
+        if max(even_nuls, odd_nuls) >= pairs * 3 // 4 and min(even_nuls, odd_nuls) == 0:
+            return "utf-8", BadFile(
+                "utf16_without_bom",
+                "looks like UTF-16 text without a byte order mark: save the file as CSV UTF-8 "
+                "(or as Unicode text, which starts with one)",
+                1,
+            )
+    return "utf-8", None
+
+
+_DECIMAL_COMMA = re.compile(r"\d,\d")
+
+
+def _semicolons_with_decimal_commas(sample: str) -> bool:
+    """A semicolon file from a spreadsheet in a decimal-comma locale ("A1;10,5"): each line holds
+    the same number of semicolons, and every comma sits between two digits. csv.Sniffer prefers
+    the comma when both are consistent, which would cut "10,5" in two."""
+    lines = [line for line in sample.split("\n") if line.strip()]
+    if not lines or any(line.count('"') for line in lines):
+        return False
+    semicolons = {line.count(";") for line in lines}
+    commas = sum(line.count(",") for line in lines)
+    return len(semicolons) == 1 and semicolons != {0} and commas > 0 and commas == len(_DECIMAL_COMMA.findall(sample))
+
+
 def _line_too_long(line: int) -> BadFile:
     return BadFile("line_too_long", f"is longer than {MAX_LINE_BYTES:,} bytes; nothing after it was read", line)
 
@@ -603,7 +653,11 @@ def _not_text(values: list[str], line: int) -> BadFile | None:
         if "\x00" in value:
             return BadFile("not_text", "contains a NUL byte: this is not a text file", line)
         if not value.isascii() and _SURROGATE.search(value):
-            return BadFile("invalid_utf8", "is not valid UTF-8 text", line)
+            return BadFile(
+                "invalid_utf8",
+                "is not valid UTF-8 text: save the file as CSV UTF-8 (it may be in Windows-1252 or Latin-1)",
+                line,
+            )
     return None
 
 

@@ -167,6 +167,7 @@ class FileLayout:
     column: int = 1
     column_name: str | None = None
     column_source: ColumnSource = ColumnSource.ONLY
+    encoding: str = "utf-8"  # or "utf-16-le" / "utf-16-be" (a UTF-16 byte order mark)
 
     @property
     def plain(self) -> bool:
@@ -181,6 +182,8 @@ class FileLayout:
         """One line, e.g. "delimiter ';' (sep= line); header on line 2 skipped; codes from column 1 'code'"."""
         how = {DelimiterSource.SEP_LINE: "sep= line", DelimiterSource.DETECTED: "detected", DelimiterSource.DEFAULT: "default"}
         parts = [f"delimiter {self.delimiter!r} ({how[self.delimiter_source]})"]
+        if self.encoding != "utf-8":
+            parts.insert(0, f"encoding {self.encoding.upper()}")
         if self.header is not None:
             parts.append(f"header on line {self.header_line} skipped ({', '.join(self.header)})")
         name = f" {self.column_name!r}" if self.column_name else ""
@@ -197,6 +200,7 @@ class FileLayout:
             "column": self.column,
             "columnName": self.column_name,
             "columnSource": self.column_source.value,
+            "encoding": self.encoding,
         }
 
 

@@ -205,3 +205,20 @@ async def test_check_warns_about_codes_that_differ_by_case_from_the_campaign(ser
             f"  1 code differs only by letter case from a code already in the campaign: line 1 {stored.lower()} (like {stored})",
         ]
         assert not app.screen.query_one("#start", Button).disabled
+
+
+async def test_check_of_an_excel_unicode_text_file_names_its_encoding(service, tmp_path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("Coupon Code\tValue\r\nU16-1\t10\r\nU16-2\t20\r\n".encode("utf-16"))
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await check_file(pilot, path)
+        assert lines_of(app)[:5] == [
+            "read as",
+            "  encoding   UTF-16-LE (from its byte order mark)",
+            "  delimiter  tab (detected)",
+            "  header     line 1: Coupon Code, Value (skipped)",
+            "  column     1 'Coupon Code' (named by the header)",
+        ]
+        assert lines_of(app)[-2:] == ["  U16-1", "  U16-2"]
+        assert not app.screen.query_one("#start", Button).disabled

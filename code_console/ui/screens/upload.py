@@ -113,8 +113,10 @@ def layout_section(report: FileReport) -> list[str]:
         f"line {layout.header_line}: {escape(', '.join(layout.header))} (skipped)" if layout.header is not None else "none"
     )
     name = f" {escape(layout.column_name)!r}" if layout.column_name else ""
+    encoding = [f"  encoding   {layout.encoding.upper()} (from its byte order mark)"] if layout.encoding != "utf-8" else []
     return [
         "[b]read as[/]",
+        *encoding,
         f"  delimiter  {escape(delimiter)} ({DELIMITER_HOW[layout.delimiter_source.value]})",
         f"  header     {header}",
         f"  column     {layout.column}{name} ({COLUMN_HOW[layout.column_source.value]})",
