@@ -42,6 +42,7 @@ class StoredCode:
     assigned: Any = None
     reserve_id: Any = None
     dates_fit: bool = True  # `date` is an object or absent (not null, not a string)
+    id_fits: bool = True  # MongoDB: `_id` is {campaign_id, code}, in that order, and nothing else
 
     def values(self) -> dict[str, Any]:
         return {

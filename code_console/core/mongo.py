@@ -245,21 +245,30 @@ class MongoStore:
     # -- upload ---------------------------------------------------------------------------
 
     def write_batch(self, campaign_id: str, code_type: CodeType, codes: list[str], now: datetime) -> BatchWrite:
-        """Insert the new codes, then refresh `date.saved` of the rest: one insert, and for a
-        re-upload one bulk of hinted point updates (plus one find when some code belongs to the
-        other type or an earlier batch of this upload)."""
+        """Find which codes are stored (a find per TWIN_CHUNK codes), insert the others, then
+        refresh `date.saved` of the stored ones: for a re-upload one bulk of hinted point updates
+        (plus one find when some code belongs to the other type or an earlier batch of this upload)."""
         type_value = code_type.value
-        docs = [{"_id": {"campaign_id": campaign_id, "code": c}, "type": type_value, "date": {"saved": now}} for c in codes]
         with self._call(batch=True):
-            try:
-                inserted = len(self._col.insert_many(docs, ordered=False).inserted_ids)
+            # Codes already stored, found by the dotted fields: so a document whose `_id` holds
+            # {code, campaign_id} in the other order (another tool wrote it; a different `_id`
+            # value, so no duplicate-key error) is updated, never doubled.
+            existing = self._existing(campaign_id, codes)
+            new = [c for c in codes if c not in existing]
+            docs = [{"_id": {"campaign_id": campaign_id, "code": c}, "type": type_value, "date": {"saved": now}} for c in new]
+            inserted = 0
+            stored = [c for c in codes if c in existing]
+            if docs:
+                try:
+                    inserted = len(self._col.insert_many(docs, ordered=False).inserted_ids)
+                except mongo_errors.BulkWriteError as exc:
+                    errors = exc.details.get("writeErrors", [])
+                    if any(e.get("code") != 11000 for e in errors):
+                        raise
+                    inserted = exc.details.get("nInserted", 0)
+                    stored += [new[e["index"]] for e in errors]  # stored meanwhile by another writer
+            if not stored:
                 return BatchWrite(inserted=inserted, updated=0)
-            except mongo_errors.BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(e.get("code") != 11000 for e in errors):
-                    raise
-                inserted = exc.details.get("nInserted", 0)
-                stored = [codes[e["index"]] for e in errors]
             # Same type and a `date` that can take it: a new saved date. Otherwise (a conflict: the
             # other type, or a document that does not fit) or already saved by this upload (a
             # duplicate): no change, so not counted as modified.
@@ -276,6 +285,13 @@ class MongoStore:
                     1 for s in self._states(campaign_id, stored).values() if s.code_type != type_value or not s.dates_fit
                 )
         return BatchWrite(inserted=inserted, updated=updated, conflicts=conflicts, duplicates=len(stored) - updated - conflicts)
+
+    def _existing(self, campaign_id: str, codes: list[str]) -> set[str]:
+        """The codes of `codes` stored in the campaign, whatever the order of their `_id`'s fields."""
+        found: set[str] = set()
+        for chunk in _chunks(codes, TWIN_CHUNK):
+            found.update(d["_id"].get("code") for d in self._col.find({CAMPAIGN: campaign_id, CODE: {"$in": chunk}}, {CODE: 1}))
+        return found
 
     # -- reservations ---------------------------------------------------------------------
 
@@ -450,6 +466,7 @@ def _stored(doc: dict) -> StoredCode:
         assigned=_aware(dates.get("assigned")),
         reserve_id=doc.get("reserveId"),
         dates_fit=_dates_fit(doc),
+        id_fits=list(key) == ["campaign_id", "code"],
     )
 
 
