@@ -2,12 +2,16 @@
 
 The rules (DESIGN.md "CSV rules", issue 10), in the order they apply:
 
-- Bytes: UTF-8 with or without a BOM. A physical line longer than MAX_LINE_BYTES is refused
-  before any parser holds it, so memory stays bounded whatever the file holds. Invalid UTF-8
-  or a NUL byte in a code is refused naming the line.
+- Bytes: UTF-8 with or without a BOM, or UTF-16 with a BOM (Excel's "Unicode text", tab
+  separated); UTF-16 without a BOM is refused on line 1. A physical line longer than
+  MAX_LINE_BYTES is refused before any parser holds it, so memory stays bounded whatever the
+  file holds. Invalid UTF-8 (a Windows-1252 or Latin-1 file, say) or a NUL byte in a code is
+  refused naming the line.
 - Lines end with LF, CRLF or CR.
 - Delimiter: an Excel `sep=X` first line names it and is not data; otherwise csv.Sniffer picks
-  one of , ; TAB | from the first lines; when it cannot tell (a one-column file), comma.
+  one of , ; TAB | from the first lines; when it cannot tell (a one-column file), comma. When
+  it picks the comma but every line holds the same number of semicolons and every comma sits
+  between digits ("A1;10,5", a decimal-comma locale), the semicolon.
 - Quoting: RFC 4180, with '"'. Spaces before an opening quote are skipped and text after a
   closing quote is kept (the csv module's non-strict mode), so `  "Q1"` and `"Q2" ` both give
   the quoted code once trimmed. A quote still open at the end of the file is refused.
@@ -21,7 +25,7 @@ The rules (DESIGN.md "CSV rules", issue 10), in the order they apply:
   is empty once trimmed is a blank cell and is skipped.
 - Warnings, which never block: codes that look like spreadsheet damage (scientific notation,
   ="..." formula wrappers) and codes that differ only by letter case; scan() also counts
-  repeated codes.
+  repeated codes. (Case twins of codes already in the campaign need the store: upload.StoredTwins.)
 
 Problems name the physical line (1-based, counting the sep= and header lines). Work is done a
 block of BLOCK_CODES codes at a time, with C-level checks over the whole block, so that a clean
