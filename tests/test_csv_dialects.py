@@ -1,6 +1,7 @@
 """Property: random codes written as CSV in random dialects upload to exactly the normalised set of codes.
 
-Dialects vary the delimiter (, ; TAB |), the quoting, the line endings (LF, CRLF, CR), a BOM,
+Dialects vary the encoding (UTF-8, UTF-16 LE or BE with a BOM), the delimiter (, ; TAB |), the
+quoting, the line endings (LF, CRLF, CR), a BOM,
 an Excel sep= line, a header, a second column (before or after the codes; without a header the
 column is chosen by number), blank lines, and invisible or spacing characters around the codes. Without a sep= line the codes hold no delimiter or quote character: only the
 sep= line can tell a reader that a one-column file's ';' is part of its codes.
@@ -71,7 +72,13 @@ def code_files(draw):
         writer.writerow(row(raw, str(i)))
     # Two columns and no header: the caller says which column holds the codes.
     column = (1 if code_first else 2) if two_columns and header is None else None
-    return out.getvalue().encode(), column, raws
+    # UTF-8, or UTF-16 with its byte order mark (Excel's "Unicode text"), either byte order.
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-16-le", "utf-16-be"]))
+    text = out.getvalue()
+    if encoding == "utf-8":
+        return text.encode(), column, raws
+    bom = b"\xff\xfe" if encoding == "utf-16-le" else b"\xfe\xff"
+    return bom + text.encode(encoding), column, raws
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

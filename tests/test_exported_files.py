@@ -111,3 +111,11 @@ def test_a_utf16_list_of_codes_for_assign(service, tmp_path):
     path = tmp_path / "assign.txt"
     path.write_bytes("AS-1\r\nAS-2\r\n".encode("utf-16"))
     assert service.read_code_list(path) == ["AS-1", "AS-2"]
+
+
+def test_two_byte_order_marks_before_a_sep_line(service):
+    # Found by the property test: a BOM the codec takes, then a second one written as text.
+    data = b"\xff\xfe" + "\ufeffsep=;\ncode;value\nBB-1;1\n".encode("utf-16-le")
+    result = upload(service, data)
+    assert (result.layout.delimiter_source, result.layout.header) == (DelimiterSource.SEP_LINE, ("code", "value"))
+    assert stored(service) == ["BB-1"]

@@ -337,6 +337,8 @@ class CodeReader:
             # The lines before it are still read (their problems come first); then reading stops.
             self._cut = len(head) + 1
         delimiter, source = ",", DelimiterSource.DEFAULT
+        if head and head[0].startswith("\ufeff"):
+            head[0] = head[0].lstrip("\ufeff")  # a second BOM (the codec takes one): a file written twice over
         first = head[0] if head else ""
         if first[:4].lower() == "sep=" or first[:5].lower() == '"sep=':
             m = _SEP_LINE.fullmatch(first)
