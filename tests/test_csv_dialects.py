@@ -13,6 +13,7 @@ import csv
 import io
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from code_console.core.errors import InvalidCode
 from tests.stores import embedded_store
 from code_console.core.service import CodeService
 
-from tests.conftest import ME, FakeClock
+from tests.conftest import ME, FakeClock, secantus_store
 
 MAX_LENGTH = 32
 PLAIN = string.ascii_letters + string.digits + "-_./#+=!*() " + "\u00e9\u00df\u03a9\u6f22\u00c4\u0301"
@@ -90,3 +91,22 @@ def test_random_dialects_upload_exactly_the_normalised_codes(case):
     result = service.upload_from_file(ME, "P", "tm", io.BytesIO(data), column=column)
     assert (result.in_, result.inserted, result.duplicates) == (len(raws), len(expected), len(raws) - len(expected))
     assert set(service.reserve(ME, "P", "tm", len(expected)).codes) == expected
+
+
+@pytest.mark.realserver
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(case=code_files())
+def test_random_dialects_upload_exactly_the_normalised_codes_on_secantus(secantus, case):
+    """The same property on SecantusDB (fewer examples: each one is a database of its own)."""
+    data, column, raws = case
+    expected = {normalize_code(raw, max_length=MAX_LENGTH) for raw in raws}
+    store = secantus_store(secantus)
+    try:
+        service = CodeService(store, clock=FakeClock(), code_max_length=MAX_LENGTH)
+        result = service.upload_from_file(ME, "P", "tm", io.BytesIO(data), column=column)
+        assert (result.in_, result.inserted, result.duplicates) == (len(raws), len(expected), len(raws) - len(expected))
+        assert {c.code for c in store.scan("P", 100)} == expected
+        assert set(service.reserve(ME, "P", "tm", len(expected)).codes) == expected
+    finally:
+        store.collection.drop()
+        store.close()
