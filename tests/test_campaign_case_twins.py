@@ -22,20 +22,24 @@ from code_console.core.models import CodeType, CodeWarning, WarningExample, Warn
 from code_console.core.mongo import MongoStore
 from code_console.core.service import CodeService
 
-from tests.conftest import ME, secantus_store
+from tests.conftest import ME, mongomock_store, secantus_store
 from tests.stores import embedded_store
 
 CAFE_UPPER = "CAF\u00c910"  # CAFÉ10
 CAFE_LOWER = "caf\u00e910"  # café10
 
 
-@pytest.fixture(params=["embedded", pytest.param("secantus", marks=pytest.mark.realserver)])
+@pytest.fixture(params=["embedded", "mongomock", pytest.param("secantus", marks=pytest.mark.realserver)])
 def twin_store(request):
-    """The stores that compare case-insensitively through an index (mongomock ignores collations)."""
+    """Each store (mongomock through tests/mongomock_compat.py's stand-in for collations)."""
     if request.param == "embedded":
         s = embedded_store()
         yield s
         s.close()
+    elif request.param == "mongomock":
+        s = mongomock_store()
+        s.prepare()
+        yield s
     else:
         s = secantus_store(request.getfixturevalue("secantus"))
         yield s
