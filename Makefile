@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test demo bench screenshots console clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the version the suite ran on, so a fresh machine gets the same.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -9,16 +9,14 @@ from __future__ import annotations
 import sys
 import uuid
 
-from bench import count as count_bench
-from bench import embedded as embedded_bench
-from bench import reserve as reserve_bench
-from bench import upload as upload_bench
+from bench import count as count_bench, embedded as embedded_bench, reserve as reserve_bench, upload as upload_bench
 from bench.common import secantus_server
 
 
 def collscans(uri: str) -> tuple[int, int]:
-    from code_console.core.service import CodeService
     from code_console.core.mongo import connect
+    from code_console.core.service import CodeService
+
     from tests.conftest import FakeClock
     from tests.test_plans import Recorder, collection_scans, run_workload
 

@@ -7,10 +7,11 @@ import statistics
 import time
 import uuid
 
-from bench.common import CommandCounter
 from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
+
+from bench.common import CommandCounter
 
 
 def run(uri: str, sizes=(1_000, 20_000)) -> dict:

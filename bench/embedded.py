@@ -6,9 +6,10 @@ import io
 import statistics
 import time
 
-from tests.stores import embedded_store
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.service import CodeService
+
+from tests.stores import embedded_store
 
 
 def run(codes: int = 100_000) -> dict:

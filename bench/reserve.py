@@ -10,10 +10,11 @@ import time
 import uuid
 from collections import Counter
 
-from bench.common import CommandCounter
 from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
+
+from bench.common import CommandCounter
 
 
 def _load(uri: str, db: str, campaign: str, codes: int) -> None:

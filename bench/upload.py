@@ -61,10 +61,11 @@ def write_csv(path: str, codes: int) -> None:
 
 
 def _child(path: str, batch_size: int) -> None:
-    from bench.common import Timer, peak_rss_mb, rss_mb
     from code_console.core.models import LOCAL_OPERATOR
-    from code_console.core.service import CodeService
     from code_console.core.mongo import MongoStore
+    from code_console.core.service import CodeService
+
+    from bench.common import Timer, peak_rss_mb, rss_mb
 
     class NonSeekable:
         """What an S3 StreamingBody offers: read(n) and nothing else (forces the spool path)."""

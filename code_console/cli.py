@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     chk.set_defaults(handler=_check, service=True)
     chk.add_argument("campaign")
 
-    serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (needs CODE_CONSOLE_MONGO_URI)")
+    serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (on CODE_CONSOLE_MONGO_URI, or --embedded)")
     serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="default 8080, the original service's port; 0 picks a free one")
@@ -113,10 +113,25 @@ def _parser() -> argparse.ArgumentParser:
 
     tok = sub.add_parser("token", help="mint a JWT for local use (needs a configured secret or private key)")
     tok.set_defaults(handler=_token)
-    tok.add_argument("--subject", default="local-operator")
+    tok.add_argument("--subject", type=_subject, default="local-operator")
     tok.add_argument("--not-supreme", action="store_true", help="mint a token without the supreme claim")
-    tok.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    tok.add_argument("--ttl", type=_token_ttl, default=3600, help=f"lifetime in seconds, 1 to {MAX_TOKEN_TTL:,} (30 days)")
     return parser
+
+
+MAX_TOKEN_TTL = 30 * 24 * 3600  # a local token is for trying things, not a standing credential
+
+
+def _token_ttl(text: str) -> int:
+    if not text.strip().isdigit() or not text.strip().isascii() or len(text.strip()) > 9 or not 1 <= int(text) <= MAX_TOKEN_TTL:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 1 to {MAX_TOKEN_TTL:,}")
+    return int(text)
+
+
+def _subject(text: str) -> str:
+    if not text.strip() or len(text) > 256 or not text.isprintable():
+        raise argparse.ArgumentTypeError("must be 1-256 printable characters")
+    return text
 
 
 def _embedded_path() -> str:
@@ -262,7 +277,7 @@ def _lookup(service, me, args):
 
 def _check(service, me, args):
     report = service.check(me, args.campaign)
-    for kind, entry in report.to_dict()["misfits"].items():
+    for entry in report.to_dict()["misfits"].values():
         print(f"code-console: {entry['count']:,} documents: {entry['meaning']}", file=sys.stderr)
     return report.to_dict()
 

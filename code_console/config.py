@@ -153,7 +153,7 @@ class Settings(BaseModel):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
-    def of(cls, **values: Any) -> "Settings":
+    def of(cls, **values: Any) -> Settings:
         """Settings from flat names (`mongo_uri=...`), the environment filling the rest.
 
         Raises TypeError for a name no setting has."""
@@ -163,9 +163,10 @@ class Settings(BaseModel):
                 raise TypeError(f"no setting CODE_CONSOLE_{name.upper()}")
             group, field = FLAT_NAMES[name]
             grouped.setdefault(group, {})[field] = value
-        return cls(**{group: GROUPS[group](**fields) for group, fields in grouped.items()})
+        parts: dict[str, Any] = {group: GROUPS[group](**fields) for group, fields in grouped.items()}
+        return cls(**parts)
 
-    def but(self, **values: Any) -> "Settings":
+    def but(self, **values: Any) -> Settings:
         """A copy with some settings replaced, by flat name (validated as from the environment)."""
         grouped: dict[str, dict[str, Any]] = {}
         for name, value in values.items():

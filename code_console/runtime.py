@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from code_console.config import Settings
 from code_console.core import mongo
@@ -28,6 +28,10 @@ from code_console.core.models import Channel, Principal
 from code_console.core.objects import S3Objects, s3_client
 from code_console.core.service import CodeService
 from code_console.core.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from code_console.core.contract import Store
+    from code_console.demo import VerificationTraffic
 
 DEMO_STORE_LABEL = "embedded demo (SQLite, discarded at exit)"
 DEMO_BATCH_SIZE = 2_000
@@ -40,7 +44,7 @@ class Runtime:
     settings: Settings
     service: CodeService
     demo: bool = False
-    traffic: object | None = None  # demo.VerificationTraffic in the demo
+    traffic: VerificationTraffic | None = None  # in the demo
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def cleanup(self) -> None:
@@ -62,7 +66,8 @@ def open_service(
     """A CodeService on the configured store and bucket. With `ensure_indexes` False the store
     prepares itself on first use instead (the console starts even while MongoDB is down)."""
     settings = settings or Settings()
-    if settings.embedded:
+    store: Store
+    if settings.embedded or settings.mongo.uri is None:
         store = SqliteStore(settings.embedded_path, label=store_label)
     else:
         store = mongo.connect(

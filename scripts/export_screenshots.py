@@ -25,8 +25,7 @@ from textual.widgets import Input, TextArea
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from code_console.core.models import LOCAL_OPERATOR as ME  # noqa: E402
-from code_console.core.models import CodeType  # noqa: E402
+from code_console.core.models import LOCAL_OPERATOR as ME, CodeType  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
 from code_console.core.sqlite import SqliteStore  # noqa: E402
 from code_console.demo import SAMPLE_FILES, VerificationTraffic, seed, write_bucket  # noqa: E402
@@ -55,7 +54,7 @@ def steady_cursors() -> None:
     for cls in (Input, TextArea):
         steady = reactive(False, init=False)
         steady.__set_name__(cls, "cursor_blink")
-        setattr(cls, "cursor_blink", steady)
+        cls.cursor_blink = steady
 
 
 def numbered_keys():

@@ -18,9 +18,9 @@ import pytest
 from code_console.core.models import LOCAL_OPERATOR
 from code_console.core.mongo import MongoStore, connect
 from code_console.core.service import CodeService
-from tests.stores import embedded_store
 
 from tests.servers import S3Server, SecantusServer, secantus_binary
+from tests.stores import embedded_store
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -66,9 +66,9 @@ class SecantusServer:
                 try:
                     client.admin.command("ping")
                     return
-                except pymongo.errors.PyMongoError:
+                except pymongo.errors.PyMongoError as exc:
                     if time.monotonic() > deadline:
-                        raise RuntimeError(f"secantusd-py did not answer within {timeout}s; see {self.log_path}")
+                        raise RuntimeError(f"secantusd-py did not answer within {timeout}s; see {self.log_path}") from exc
                     time.sleep(0.2)
         finally:
             client.close()

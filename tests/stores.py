@@ -9,7 +9,6 @@ from pathlib import Path
 
 from code_console.core.sqlite import SqliteStore
 
-
 # What the embedded store calls itself in the default place (on screen in snapshots).
 LABEL = "embedded (SQLite ~/.local/share/code-console/codes.sqlite3)"
 

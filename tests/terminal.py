@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 import time
 import uuid
+from pathlib import Path
 
 WIDTH, HEIGHT = 80, 24
 # A tmux server of this test run's own: nobody else's sessions are ever touched.

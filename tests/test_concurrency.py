@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
 
 from tests.conftest import ME
 from tests.reserve_worker import hammer
@@ -66,4 +66,15 @@ def test_processes_never_share_a_code(secantus):
     assert len(rids_per_call) == len(set(rids_per_call))
     assert service.count(ME, "HOT", "tm") == {"available": 0, "reserved": POOL, "assigned": 0}
     store.collection.drop()
+    store.close()
+
+
+def test_processes_racing_on_the_same_keys_get_one_answer_per_key(secantus):
+    from tests.test_sqlite_concurrency import race_on_keys
+
+    db = f"keys_{uuid.uuid4().hex[:10]}"
+    store = connect(secantus.uri, db, timeout_seconds=30, batch_timeout_seconds=120)
+    store.prepare()
+    race_on_keys(("mongo", secantus.uri, db), store)
+    store.collection.database.client.drop_database(db)
     store.close()

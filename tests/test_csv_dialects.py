@@ -3,8 +3,8 @@
 Dialects vary the encoding (UTF-8, UTF-16 LE or BE with a BOM), the delimiter (, ; TAB |), the
 quoting, the line endings (LF, CRLF, CR), a BOM,
 an Excel sep= line, a header, a second column (before or after the codes; without a header the
-column is chosen by number), blank lines, and invisible or spacing characters around the codes. Without a sep= line the codes hold no delimiter or quote character: only the
-sep= line can tell a reader that a one-column file's ';' is part of its codes.
+column is chosen by number), blank lines, and invisible or spacing characters around the codes.
+Without a sep= line the codes hold no delimiter or quote character: only the sep= line can tell a reader that a one-column file's ';' is part of its codes.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import io
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from code_console.core.code_rule import normalize_code
 from code_console.core.csvcodes import CODE_COLUMN_NAMES, _header_key
 from code_console.core.errors import InvalidCode
-from tests.stores import embedded_store
 from code_console.core.service import CodeService
 
 from tests.conftest import ME, FakeClock, secantus_store
+from tests.stores import embedded_store
 
 MAX_LENGTH = 32
 PLAIN = string.ascii_letters + string.digits + "-_./#+=!*() " + "\u00e9\u00df\u03a9\u6f22\u00c4\u0301"

@@ -347,3 +347,19 @@ def test_duplicates_are_counted_exactly_within_the_window(monkeypatch):
     monkeypatch.setattr(csvcodes, "DISTINCT_WINDOW", 2)
     r = report(b"A1\nA2\nA3\nA4\nA1\nA4\n")
     assert (r.duplicates, r.duplicates_exact) == (1, False)  # A4 could not be remembered: a lower bound
+
+
+@pytest.mark.parametrize("given", ["9" * 5000, "1234567", "１２"])
+def test_a_column_number_too_long_to_be_one_is_refused_not_crashed(given):
+    with pytest.raises(InvalidInput) as err:
+        csvcodes.parse_column(given)
+    assert err.value.code == "invalid_column"
+    assert err.value.message.endswith("is not a column number from 1 to 999,999")
+
+
+def test_a_column_number_beyond_the_first_row_is_refused_naming_it():
+    with pytest.raises(BadFile) as err:
+        list(iter_codes(io.BytesIO(b"\nA1,10\nA2,20\n"), max_length=128, column=99))
+    assert err.value.code == "no_such_column"
+    assert err.value.line == 2
+    assert err.value.message == "line 2: column 99 was chosen but the first row has 2 columns ('A1', '10')"

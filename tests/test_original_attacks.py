@@ -20,6 +20,7 @@ import pytest
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
+
 from tests.api.conftest import hs256, running, settings_for
 from tests.conftest import T0, FakeClock
 

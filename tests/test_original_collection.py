@@ -22,6 +22,7 @@ import pytest
 from code_console.core.models import LOCAL_OPERATOR as ME
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
+
 from tests.api.conftest import SECRET, hs256
 from tests.conftest import FakeClock
 from tests.original_collection import (

@@ -13,8 +13,8 @@ import uuid
 import pytest
 from pymongo import monitoring
 
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
 
 from tests.conftest import ME
 

@@ -1,4 +1,4 @@
-"""The business rules, run against every store: memory (embedded), mongomock and SecantusDB."""
+"""The business rules, run against every store: SQLite (embedded), mongomock and SecantusDB."""
 
 import io
 

@@ -4,12 +4,12 @@ import pytest
 from moto import mock_aws
 
 from code_console.core.errors import InvalidInput, NotConfigured, NotFound
-from tests.stores import embedded_store
+from code_console.core.models import CodeType
 from code_console.core.objects import AccessDenied, S3Objects, s3_client
 from code_console.core.service import CodeService, parse_file_key
-from code_console.core.models import CodeType
 
 from tests.conftest import ME
+from tests.stores import embedded_store
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,11 @@ def test_good_keys(key, code_type):
         ("codes/C1/tm", "does not match"),
         ("uploads/C1/tm/a.csv", "does not match"),
         ("", "empty"),
+        (5, "file key must be a string, not a number"),
+        (["a"], "file key must be a string, not an array"),
+        ({"a": 1}, "file key must be a string, not an object"),
+        ("codes/C1/tm/x.csv\x00", "contains control characters"),
+        ("codes/C1/tm/" + "x" * 1100, "is over 1024 characters"),
     ],
 )
 def test_bad_keys_are_refused_before_s3_is_touched(key, message):

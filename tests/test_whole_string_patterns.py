@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from code_console.core.errors import InvalidInput
-from code_console.core.service import parse_count, validate_campaign_id
-from tests.stores import embedded_store
 from code_console.core.models import LOCAL_OPERATOR
-from code_console.core.service import CodeService
+from code_console.core.service import CodeService, parse_count, validate_campaign_id
+
+from tests.stores import embedded_store
 
 
 @pytest.mark.parametrize("campaign", ["CAMP1\n", "CAMP1\r\n", "\nCAMP1", "CAMP 1", ""])

@@ -29,10 +29,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from code_console.api.errors import Unauthorized
 from code_console.config import Settings
 from code_console.core.errors import InvalidInput, NotConfigured
 from code_console.core.models import Principal
-from code_console.api.errors import Unauthorized
 
 SUPPORTED_ALGORITHMS = ("HS256", "RS256", "ES256")
 # Shorter HMAC secrets are brute-forceable (RFC 7518 §3.2 asks for at least the hash size).
@@ -114,7 +114,7 @@ class TokenVerifier:
     require_exp: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "TokenVerifier":
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
         allowed = _allowed(settings)
         keys: dict[str, Any] = {}
         secret = secret_bytes(settings)
@@ -164,7 +164,7 @@ class TokenVerifier:
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=[alg],
+                algorithms=[str(alg)],
                 issuer=self.issuer,
                 audience=self.audience,
                 leeway=self.leeway_seconds,

@@ -25,9 +25,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from code_console.core.errors import CodeConsoleError, ErrorKind
-from code_console.core.errors import TooLarge as PayloadTooLarge
-from code_console.core.errors import Unauthenticated as Unauthorized
+from code_console.core.errors import CodeConsoleError, ErrorKind, TooLarge as PayloadTooLarge, Unauthenticated as Unauthorized
 from code_console.core.uri import redact_uris
 
 # Every kind has a status: tests/test_error_policy.py checks that none is missing.

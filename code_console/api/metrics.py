@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, GCCollector, Histogram, PlatformCollector, ProcessCollector
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -123,12 +122,6 @@ class Metrics:
         operation = _OPERATION_BY_EVENT.get(event.kind)
         if operation is not None:
             self.codes(operation, len(event.codes))
-
-    def requests_total(self, route: str, method: str, status: int) -> int:
-        value = self.registry.get_sample_value(
-            "code_console_http_requests_total", {"route": route, "method": method_label(method), "status": status_label(status)}
-        )
-        return int(value or 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

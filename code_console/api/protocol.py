@@ -20,6 +20,7 @@ breaks them fails the suite.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -35,15 +36,15 @@ class GuardedH11Protocol(H11Protocol):
     max_connections: int = 1000
 
     @classmethod
-    def configured(cls, *, header_timeout: float, body_timeout: float, max_connections: int) -> type["GuardedH11Protocol"]:
+    def configured(cls, *, header_timeout: float, body_timeout: float, max_connections: int) -> type[GuardedH11Protocol]:
         return type(
             "GuardedH11Protocol",
             (cls,),
             {"header_timeout": header_timeout, "body_timeout": body_timeout, "max_connections": max_connections},
         )
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self._guard = None
+    def connection_made(self, transport) -> None:
+        self._guard: asyncio.TimerHandle | None = None
         self._received_since_armed = False
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:

@@ -67,7 +67,8 @@ def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | No
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {
-        400: "invalid input (the original's names: InvalidType, missingType, InvalidStatus, missingCodeReserveParams, invalidCount, missingCodes, emptyCodes, invalidCodesProp)",
+        400: "invalid input (the original's names: InvalidType, missingType, InvalidStatus, missingCodeReserveParams, invalidCount, "
+        "missingCodes, emptyCodes, invalidCodesProp)",
         401: "no token, or a token that does not verify (notLoggedIn)",
         403: "the token is not supreme (supremeUserRequired)",
         404: "no such file key or S3 object (invalidFileKey)",
@@ -138,7 +139,8 @@ def upload_operation() -> dict[str, Any]:
                 "name": "column",
                 "in": "query",
                 "required": False,
-                "description": "the column that holds the codes: a header name or a number from 1 (default: the column a header names code, coupon, voucher or promo)",
+                "description": "the column that holds the codes: a header name or a number from 1 "
+                "(default: the column a header names code, coupon, voucher or promo)",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 128},
             },
         ],

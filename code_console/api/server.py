@@ -2,7 +2,7 @@
 
 Start-up refuses, with one line and exit status 2, what cannot serve the verification service:
 a port outside 0-65535, a JWT configuration no token can pass or a short secret, and no
-MongoDB (CODE_CONSOLE_MONGO_URI) unless `--embedded` asks for the in-process store.
+MongoDB (CODE_CONSOLE_MONGO_URI) unless `--embedded` asks for the embedded SQLite store.
 
 SIGTERM (or Ctrl-C): stop accepting; in-flight requests get api_shutdown_timeout_seconds to
 finish; then uploads are told to stop at their next chunk and uvicorn cancels what is left;
@@ -18,8 +18,10 @@ import os
 import signal
 import sys
 import threading
+from typing import cast
 
 import uvicorn
+from fastapi import FastAPI
 
 from code_console.api.app import create_app, normalize_prefix
 from code_console.api.auth import TokenVerifier
@@ -88,10 +90,10 @@ def build_server(
         access_log=False,  # the API logs each request itself, as JSON with its correlation id
         server_header=False,
         lifespan="off",
-        timeout_keep_alive=settings.api.keep_alive_seconds,
+        timeout_keep_alive=settings.api.keep_alive_seconds,  # type: ignore[arg-type]  # seconds, fractions too
         limit_concurrency=settings.api.max_connections,
         h11_max_incomplete_event_size=settings.api.max_header_bytes,
-        timeout_graceful_shutdown=settings.api.shutdown_timeout_seconds,
+        timeout_graceful_shutdown=settings.api.shutdown_timeout_seconds,  # type: ignore[arg-type]  # seconds, fractions too
     )
     return ApiServer(config, stopping=stopping)
 
@@ -110,7 +112,7 @@ def serve(*, host: str, port: int, prefix: str | None = None, embedded: bool = F
     TokenVerifier.from_settings(settings)  # a server no token can pass is a configuration error: say so first
     service = runtime.serving(settings, embedded=embedded).service
     server = build_server(service, settings, host=host, port=port, prefix=prefix)
-    app = server.config.app
+    app = cast(FastAPI, server.config.app)  # the app build_server gave it
     log.info(
         "starting",
         extra={

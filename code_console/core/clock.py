@@ -60,7 +60,7 @@ class DatabaseClock:
 
     def __call__(self) -> datetime:
         base = self._base
-        age = None if base is None else self._monotonic() - base[1]
+        age = float("inf") if base is None else self._monotonic() - base[1]
         if base is None or age >= self._resync:
             try:
                 self.sync()

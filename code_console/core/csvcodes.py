@@ -40,7 +40,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator
+from typing import Callable, Iterator
 
 from code_console.core.code_rule import is_ignorable, normalize_code
 from code_console.core.errors import BadFile, InvalidCode, InvalidInput
@@ -89,6 +89,13 @@ def _raise(problem: BadFile) -> None:
     raise problem
 
 
+MAX_COLUMN_DIGITS = 6  # no row of a code file has a million fields (a row is at most MAX_LINE_BYTES)
+
+
+def _shorten(text: str, keep: int = 20) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
+
+
 def parse_column(value: str | int | None) -> str | int | None:
     """The caller's code column: None (automatic), a 1-based number, or a header name.
 
@@ -98,7 +105,10 @@ def parse_column(value: str | int | None) -> str | int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+        digits = value.strip()
+        if not digits.isascii() or len(digits) > MAX_COLUMN_DIGITS:
+            raise InvalidInput("invalid_column", f"column number {_shorten(digits)} is not a column number from 1 to {10**MAX_COLUMN_DIGITS - 1:,}")
+        value = int(digits)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise InvalidInput("invalid_column", f"column must be a header name or a number from 1, not {value!r}")
     if isinstance(value, int) and value < 1:
@@ -113,14 +123,13 @@ class _LineTooLong(Exception):
 class _CountingReader(io.RawIOBase):
     """Adapts any object with read(n) (a file, an S3 StreamingBody) to a raw stream.
 
-    Counts bytes for progress, can copy them to a spool file (a tee), and bounds the length of
+    Counts bytes for progress, and bounds the length of
     a physical line: the csv module's field_size_limit bounds a field, not a row, and a 50 MB
     row of commas would otherwise become 50 million fields in memory.
     """
 
-    def __init__(self, source, tee: BinaryIO | None = None, max_line: int = MAX_LINE_BYTES) -> None:
+    def __init__(self, source, max_line: int = MAX_LINE_BYTES) -> None:
         self._source = source
-        self._tee = tee
         self._max_line = max_line
         self._run = 0  # bytes since the last line break
         self.bytes_read = 0
@@ -137,8 +146,6 @@ class _CountingReader(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         self.bytes_read += n
-        if self._tee is not None:
-            self._tee.write(data)
         last = max(data.rfind(b"\n"), data.rfind(b"\r"))
         if last < 0:
             self._run += n
@@ -179,13 +186,12 @@ class CodeReader:
         max_length: int,
         column: str | int | None = None,
         on_problem: OnProblem = _raise,
-        tee: BinaryIO | None = None,
         count_duplicates: bool = False,
     ) -> None:
         self.max_length = max_length
         self._column = parse_column(column)
         self._on_problem = on_problem
-        self._raw = _CountingReader(source, tee)
+        self._raw = _CountingReader(source)
         buffered = io.BufferedReader(self._raw, READ_CHUNK)
         self.encoding, self._encoding_problem = _encoding(buffered)
         self._text = io.TextIOWrapper(
@@ -395,6 +401,11 @@ class CodeReader:
             if header is not None and index >= len(header):
                 self._stop(BadFile("no_such_column", f"column {chosen} was chosen but the header has {len(header)} columns ({_cells(cells)})", line))
                 return False
+            if header is None and index >= len(row):
+                # Else every row reads as blank and the file is refused as "only blank lines".
+                columns = f"{len(row)} column{'s' if len(row) != 1 else ''}"
+                self._stop(BadFile("no_such_column", f"column {chosen} was chosen but the first row has {columns} ({_cells(cells)})", line))
+                return False
         elif named:
             if len(named) > 1:
                 which = ", ".join(f"{i + 1} {cells[i]!r}" for i in named)
@@ -567,6 +578,8 @@ class _FileChecks:
         distinct = set(codes)
         self.duplicates += len(codes) - len(distinct)
         seen = self._seen
+        if seen is None:  # not counting duplicates
+            return
         new = distinct - seen
         self.duplicates += len(distinct) - len(new)
         room = DISTINCT_WINDOW - len(seen)
@@ -673,7 +686,6 @@ def iter_codes(
     max_length: int,
     column: str | int | None = None,
     on_problem: OnProblem = _raise,
-    tee: BinaryIO | None = None,
     counter: list[int] | None = None,
 ) -> Iterator[tuple[int, str]]:
     """Yield (line, code) for each code of a binary CSV stream (CodeReader's rules).
@@ -681,7 +693,7 @@ def iter_codes(
     A problem is passed to on_problem (which raises by default); when it returns, the row is
     skipped. `counter`, if given, receives the bytes read so far in counter[0], per block.
     """
-    reader = CodeReader(source, max_length=max_length, column=column, on_problem=on_problem, tee=tee)
+    reader = CodeReader(source, max_length=max_length, column=column, on_problem=on_problem)
     for block in reader.blocks():
         if counter is not None:
             counter[0] = reader.bytes_read

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ClassVar, Protocol, Self
 
 from code_console.core.errors import InvalidInput
 
@@ -13,8 +13,11 @@ from code_console.core.errors import InvalidInput
 class _Parsed(str, enum.Enum):
     """A string enum whose parse() turns a bad value into a domain error naming the valid ones."""
 
+    _error_code: ClassVar[str]
+    _noun: ClassVar[str]
+
     @classmethod
-    def parse(cls, value):
+    def parse(cls, value: object) -> Self:
         if isinstance(value, cls):
             return value
         try:
@@ -322,6 +325,7 @@ class Unchanged(str, enum.Enum):
     ALREADY_ASSIGNED = "already_assigned"  # assigned before this call (assign never overwrites; release never frees)
     NOT_RESERVED = "not_reserved"  # release: the code holds no reservation; with a reserveId: the code is held by none
     OTHER_RESERVATION = "held_by_another_reservation"  # with a reserveId: another reservation holds the code now
+    REPEATED = "repeated"  # given more than once in this call: acted on once, the repeats counted in `in` only
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pymongo
-from pymongo import UpdateOne
-from pymongo import errors as mongo_errors
+from pymongo import UpdateOne, errors as mongo_errors
 
 from code_console.core import status as rules
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode, pair_case_twins
@@ -455,10 +454,11 @@ def _dates_fit(doc: dict) -> bool:
 
 
 def _stored(doc: dict) -> StoredCode:
-    key = doc.get("_id") if isinstance(doc.get("_id"), dict) else {}
+    ident = doc.get("_id")
+    key: dict = ident if isinstance(ident, dict) else {}
     dates = _date(doc)
     return StoredCode(
-        campaign_id=key.get("campaign_id"),
+        campaign_id=key.get("campaign_id"),  # type: ignore[arg-type]  # raw: a foreign document may lack it
         code=key.get("code"),
         code_type=doc.get("type"),
         saved=_aware(dates.get("saved")),
@@ -503,7 +503,7 @@ def connect(uri: str, db_name: str, *, timeout_seconds: float, batch_timeout_sec
     `event_listeners` (pymongo command monitoring) lets tests and benchmarks count round trips.
     """
     ms = int(timeout_seconds * 1000)
-    client = pymongo.MongoClient(
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
         uri,
         tz_aware=True,
         serverSelectionTimeoutMS=ms,

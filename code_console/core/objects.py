@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from code_console.core.errors import AccessDenied, CodeConsoleError, NotConfigured, NotFound, ObjectStoreUnavailable
 
@@ -23,8 +23,6 @@ class ObjectSource(Protocol):
         """A readable stream of the object and its size in bytes, if known."""
 
     def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]: ...
-
-    def put(self, key: str, body: bytes) -> None: ...
 
 
 class S3Objects:
@@ -61,7 +59,7 @@ class S3Objects:
             response = self._client.get_object(Bucket=self.bucket, Key=key)
         except Exception as exc:  # botocore raises many families; all are translated
             raise self._translate(exc, key) from exc
-        return _GuardedBody(response["Body"], self, key), response.get("ContentLength")
+        return cast(BinaryIO, _GuardedBody(response["Body"], self, key)), response.get("ContentLength")
 
     def list(self, prefix: str, limit: int = 1000) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []
@@ -75,12 +73,6 @@ class S3Objects:
         except Exception as exc:
             raise self._translate(exc, prefix) from exc
         return out
-
-    def put(self, key: str, body: bytes) -> None:
-        try:
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
-        except Exception as exc:
-            raise self._translate(exc, key) from exc
 
 
 class _GuardedBody:

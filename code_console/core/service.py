@@ -6,6 +6,7 @@ nothing when it is not supreme. Time comes from the database's clock (or an inje
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -69,19 +70,46 @@ MAX_WINDOW = 4_096
 MAX_RESERVE_ROUNDS = 200
 
 
+MAX_FILE_KEY_LENGTH = 1024  # S3's limit on an object key (in UTF-8 bytes; characters are a safe first check)
+
+
+def _json_type(value) -> str:
+    """The JSON name of a value's type, for messages that a JSON client reads."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def validate_campaign_id(campaign_id: str) -> str:
     if not isinstance(campaign_id, str) or not CAMPAIGN_PATTERN.fullmatch(campaign_id):
+        shown = campaign_id if not isinstance(campaign_id, str) or len(campaign_id) <= 140 else f"{campaign_id[:40]}... ({len(campaign_id):,} characters)"
         raise InvalidInput(
             "invalid_campaign",
-            f"invalid campaign id {campaign_id!r}: use 1-128 letters, digits, '_', '-', '.', ':' (starting with a letter or digit)",
+            f"invalid campaign id {shown!r}: use 1-128 letters, digits, '_', '-', '.', ':' (starting with a letter or digit)",
         )
     return campaign_id
 
 
 def parse_file_key(file_key: str, campaign_id: str) -> CodeType:
     """Check `codes/{campaignId}/{type}/{file}` and return the type it names."""
-    if not isinstance(file_key, str) or not file_key:
+    if not isinstance(file_key, str):
+        raise InvalidInput("invalid_key", f"file key must be a string, not {_json_type(file_key)}: expected codes/{{campaignId}}/{{type}}/{{file}}")
+    if not file_key:
         raise InvalidInput("invalid_key", "file key is empty: expected codes/{campaignId}/{type}/{file}")
+    if len(file_key) > MAX_FILE_KEY_LENGTH or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in file_key):
+        # S3 keys are at most 1,024 bytes; control characters are a mistake or an attack.
+        raise InvalidInput(
+            "invalid_key",
+            f"file key {file_key[:80]!r}{'...' if len(file_key) > 80 else ''} is over {MAX_FILE_KEY_LENGTH} characters or contains control characters",
+        )
     if file_key.startswith("/"):
         raise InvalidInput("invalid_key", f"file key {file_key!r} must not start with '/': expected codes/{{campaignId}}/{{type}}/{{file}}")
     parts = file_key.split("/")
@@ -128,7 +156,7 @@ def parse_codes(codes, max_length: int) -> list[str]:
     out = []
     for i, code in enumerate(codes):
         if not isinstance(code, str):
-            raise InvalidInput("invalid_codes", f"codes[{i}] is not a string: {code!r}")
+            raise InvalidInput("invalid_codes", f"codes[{i}] is {_json_type(code)}, not a string")
         try:
             out.append(normalize_code(code, max_length=max_length))
         except InvalidCode as exc:
@@ -236,7 +264,7 @@ class CodeService:
                 raise NotFound("file_not_found", f"no such file: {path}")
             with open(path, "rb") as fh:
                 return self.read_code_list(fh)
-        codes = []
+        codes: list[str] = []
         for line, code in iter_codes(source, max_length=self.code_max_length):
             if len(codes) == MAX_CODES_PER_CALL:
                 raise BadFile("too_many_codes", f"more than {MAX_CODES_PER_CALL:,} codes; split the file", line)
@@ -502,6 +530,14 @@ class CodeService:
             lease_owner=owner,
             lease_until=now + KEY_LEASE,
         )
+        if self.store.holding(campaign_id, key, 1) and self.store.get_key(key) is None:
+            # Codes carry this id but no key record stands for it: it is the reserveId of another
+            # reservation (one made without a key, or a key past its retention). Taking it would
+            # put two reservations under one id, and the newcomer would get the other's codes.
+            raise Conflict(
+                "reservation_id_in_use",
+                f"reservation key {key!r} is already the id of another reservation in campaign {campaign_id}; use a new key",
+            )
         stored = self.store.insert_key(record)
         if stored is None:
             self._keys_made += 1
@@ -586,16 +622,25 @@ class CodeService:
             )
         answer = list(stored.codes or ())
         # A write that landed after its caller gave up can leave codes beyond the answer under
-        # the key: nobody was given them, so they go back to the pool.
-        self._release_held(stored.campaign_id, stored.key, keep=set(answer))
-        return Reservation(stored.key, answer, stored.key)
+        # the key: nobody was given them, so they go back to the pool. Codes of the answer that
+        # no longer carry the key (released since, and perhaps reserved by someone else) are no
+        # longer this reservation's: the answer is what it still holds, reserved or assigned.
+        still = self._release_held(stored.campaign_id, stored.key, keep=set(answer))
+        return Reservation(stored.key, [c for c in answer if c in still], stored.key)
 
-    def _release_held(self, campaign_id: str, reserve_id: str, keep: set[str]) -> int:
+    def _release_held(self, campaign_id: str, reserve_id: str, keep: set[str]) -> set[str]:
+        """Release the codes held under `reserve_id` that are not in `keep`; return the codes of
+        `keep` that still carry `reserve_id`."""
         extra: dict[Seen, list[str]] = {}
+        kept: set[str] = set()
         for s in self.store.holding(campaign_id, reserve_id, len(keep) + MAX_WINDOW):
-            if s.code not in keep and holds(MAY_RELEASE_HELD, s.values(), {RESERVE_ID_PARAM: reserve_id}):
+            if s.code in keep:
+                kept.add(s.code)
+            elif holds(MAY_RELEASE_HELD, s.values(), {RESERVE_ID_PARAM: reserve_id}):
                 extra.setdefault(s.seen, []).append(s.code)
-        return self.store.compare_and_set(campaign_id, Change.RELEASE, extra, self.clock()) if extra else 0
+        if extra:
+            self.store.compare_and_set(campaign_id, Change.RELEASE, extra, self.clock())
+        return kept
 
     # -- assign / release ---------------------------------------------------------------
 
@@ -631,6 +676,11 @@ class CodeService:
         unchanged = dict(result.unchanged)
         if missing:
             unchanged = {Unchanged.NOT_FOUND: tuple(missing), **unchanged}
+        if len(unique) < len(codes):
+            # `in` counts every code given, `updated` each code once: say which were repeats,
+            # or `in` and `updated` disagree with no reason given.
+            times = collections.Counter(codes)
+            unchanged[Unchanged.REPEATED] = tuple(c for c in unique if times[c] > 1)
         result = UpdateResult(in_=len(codes), updated=result.updated, unchanged=unchanged)
         kind = EventKind.ASSIGNED if change is Change.ASSIGN else EventKind.RELEASED
         self._changed(principal, kind, campaign_id, reserve_id, changed, result)
@@ -681,11 +731,11 @@ class CodeService:
             after = self.store.states(campaign_id, eligible)
             ours = []
             for code in eligible:
-                s = after.get(code)
-                if s is not None and len(ours) < changed and _shows(change, s, now):
+                state = after.get(code)
+                if state is not None and len(ours) < changed and _shows(change, state, now):
                     ours.append(code)
-                elif s is not None:
-                    unchanged.setdefault(_why_unchanged(s, change, reserve_id), []).append(code)
+                elif state is not None:
+                    unchanged.setdefault(_why_unchanged(state, change, reserve_id), []).append(code)
         result = UpdateResult(in_=len(found), updated=changed, unchanged={r: tuple(c) for r, c in unchanged.items()})
         return result, ours
 
@@ -802,6 +852,9 @@ class _LeaseLost(Exception):
 def _check_key_reuse(stored: KeyRecord, asked: KeyRecord) -> None:
     then = (stored.campaign_id, stored.code_type, stored.count, stored.subject)
     now = (asked.campaign_id, asked.code_type, asked.count, asked.subject)
+    if stored.subject != asked.subject:
+        # Another caller's key: say no more than that, not what that caller reserved.
+        raise Conflict("reservation_key_reused", f"reservation key {asked.key!r} belongs to another caller; use a new key")
     if then != now:
         raise Conflict(
             "reservation_key_reused",

@@ -212,7 +212,8 @@ class SqliteStore:
     def find_available(self, campaign_id: str, code_type: CodeType, cutoff: datetime, limit: int) -> list[Candidate]:
         found: list[Candidate] = []
         with self._read() as conn:
-            for branch in rules.STATUS_RULES[Status.AVAILABLE].parts:
+            available = rules.STATUS_RULES[Status.AVAILABLE]
+            for branch in available.parts if isinstance(available, rules.AnyOf) else (available,):
                 need = limit - len(found)
                 if need <= 0:
                     break

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping, Union
+from typing import Any, Mapping
 
 from code_console.core.models import Status
 
@@ -91,15 +91,15 @@ class Equals:
 
 @dataclass(frozen=True)
 class All:
-    parts: tuple["Rule", ...]
+    parts: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    parts: tuple["Rule", ...]
+    parts: tuple[Rule, ...]
 
 
-Rule = Union[IsSet, IsUnset, IsString, IsObjectOrMissing, After, NotAfter, Equals, All, AnyOf]
+Rule = IsSet | IsUnset | IsString | IsObjectOrMissing | After | NotAfter | Equals | All | AnyOf
 
 
 def all_of(*parts: Rule) -> All:

@@ -286,6 +286,16 @@ class CodeConsoleApp(App[None]):
         if confirmed:
             self.quit_now()
 
+    def upload_ended(self) -> None:
+        """An upload ended (done, failed or cancelled): a question about cancelling it, still open,
+        would now claim a cancel that cannot happen. Ask again, truthfully."""
+        if isinstance(self.screen, QuitConfirmation) and self.running_upload() is None:
+            self.screen.dismiss(None)
+            self.push_screen(
+                ConfirmScreen("The upload has ended", UPLOAD_ENDED_WHILE_ASKING, "Quit", cancel_label="Stay"),
+                self._quit_answered,
+            )
+
     def quit_now(self) -> None:
         """Stop every job (no upload batch starts after this) and leave without waiting for any."""
         for screen in self.screen_stack:
@@ -323,6 +333,9 @@ class CodeConsoleApp(App[None]):
             yield SystemCommand("Demo traffic faster", "More reservations per second", self.action_traffic_faster)
             yield SystemCommand("Demo traffic slower", "Fewer reservations per second", self.action_traffic_slower)
         yield from super().get_system_commands(screen)
+
+
+UPLOAD_ENDED_WHILE_ASKING = "It ended while you were deciding, so quitting now cancels nothing. Stay to see its result."
 
 
 class QuitConfirmation(ConfirmScreen):

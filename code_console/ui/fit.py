@@ -1,7 +1,8 @@
 """Lines that fit the terminal: parts are dropped whole, lowest priority first, never cut mid-word.
 
 The header, the status lines and the footer must read whole at 80 columns; a line that does
-not fit loses its least important parts instead of ending in an ellipsis.
+not fit loses its least important parts instead of ending in an ellipsis. Only a single part
+longer than the whole line is cut, with an ellipsis, so that something is always said.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def fit(parts: list[Part], width: int, separator: str = " · ") -> Text:
             continue
         lowest = min(kept, key=lambda p: p.priority)
         if len(kept) == 1:
-            return Text("")
+            # The one part left is longer than the line (a long campaign id, a message naming
+            # a long value): show its start, marked as cut, rather than nothing at all.
+            line.truncate(max(width, 1), overflow="ellipsis")
+            return line
         kept.remove(lowest)
     return Text("")
 

@@ -16,6 +16,7 @@ REASONS: dict[Unchanged, dict[str, str]] = {
     Unchanged.ALREADY_ASSIGNED: {"assign": "already assigned (kept its first date)", "release": "assigned (never released)"},
     Unchanged.NOT_RESERVED: {"assign": "held by no reservation", "release": "not reserved (nothing to release)"},
     Unchanged.OTHER_RESERVATION: {"assign": "held by another reservation", "release": "held by another reservation"},
+    Unchanged.REPEATED: {"assign": "given more than once (acted on once)", "release": "given more than once (acted on once)"},
 }
 
 

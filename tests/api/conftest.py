@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from code_console.api.server import ApiServer, build_server
 from code_console.config import Settings
-from tests.stores import embedded_store
 from code_console.core.service import CodeService
+
+from tests.stores import embedded_store
 
 SECRET = "test-secret-" + "s" * 40
 ISSUER = "https://auth.example.test/"

@@ -273,7 +273,8 @@ def test_a_weak_rsa_key_is_refused():
 
 def test_minted_tokens_verify_with_the_matching_key(rsa_keys, ec_keys):
     for private, public, alg in ((rsa_keys.private_pem, rsa_keys.public_pem, "RS256"), (ec_keys.private_pem, ec_keys.public_pem, "ES256")):
-        token = mint_token(settings_for(jwt_secret=None, jwt_private_key=private, jwt_issuer=ISSUER, jwt_audience=AUDIENCE), subject="ops", supreme=True, ttl=60)
+        settings = settings_for(jwt_secret=None, jwt_private_key=private, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+        token = mint_token(settings, subject="ops", supreme=True, ttl=60)
         assert jwt.get_unverified_header(token)["alg"] == alg
         verifier = TokenVerifier.from_settings(settings_for(jwt_secret=None, jwt_public_key=public, jwt_issuer=ISSUER, jwt_audience=AUDIENCE))
         who = verifier.verify(token)

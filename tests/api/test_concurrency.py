@@ -7,11 +7,11 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from code_console.core.sqlite import SqliteStore
 from code_console.core.service import CodeService
+from code_console.core.sqlite import SqliteStore
 
-from tests.stores import embedded_path
 from tests.api.conftest import running, settings_for, upload_csv
+from tests.stores import embedded_path
 
 
 class GatedStore(SqliteStore):

@@ -14,11 +14,11 @@ import re
 
 import pytest
 
-from tests.stores import embedded_store
 from code_console.core.objects import S3Objects
 from code_console.core.service import CodeService
 
 from tests.api.conftest import hs256, running, settings_for, upload_csv
+from tests.stores import embedded_store
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -67,7 +67,8 @@ def s3_api(s3_bucket, clock):
 def test_upload_answers_count_in_data(s3_api):
     api, client, bucket = s3_api
     client.put_object(Bucket=bucket, Key="codes/campaign-123/tm/batch-001.csv", Body=b"TM-CODE-001\nTM-CODE-002\n")
-    data = success(api.post("/campaign-123/codes", json={"fileKey": "codes/campaign-123/tm/batch-001.csv"}, headers={"x-titan-correlation-id": "abc-123-def-456"}), "abc-123-def-456")
+    answer = api.post("/campaign-123/codes", json={"fileKey": "codes/campaign-123/tm/batch-001.csv"}, headers={"x-titan-correlation-id": "abc-123-def-456"})
+    data = success(answer, "abc-123-def-456")
     assert data == {"count": {"in": 2, "inserted": 2, "updated": 0}}
     assert all(isinstance(v, int) for v in data["count"].values())
 

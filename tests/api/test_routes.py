@@ -7,13 +7,12 @@ import re
 import pytest
 
 from code_console.core.objects import S3Objects, s3_client
-from code_console.core.sqlite import SqliteStore
 from code_console.core.service import MAX_CODES_PER_CALL, CodeService
-from tests.stores import embedded_store
+from code_console.core.sqlite import SqliteStore
 
-from tests.stores import embedded_path
 from tests.api.conftest import data, error, hs256, running, settings_for, upload_csv
 from tests.servers import free_port
+from tests.stores import embedded_path, embedded_store
 
 
 def codes(prefix: str, n: int) -> list[str]:

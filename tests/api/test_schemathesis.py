@@ -17,17 +17,19 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    HealthCheck,
+    settings as hypothesis_settings,
+    strategies as st,  # noqa: E402
+)
+from schemathesis.checks import CHECKS, load_all_checks  # noqa: E402
 
 from code_console.core.errors import InvalidInput  # noqa: E402
-from tests.stores import embedded_store  # noqa: E402
 from code_console.core.objects import S3Objects  # noqa: E402
 from code_console.core.service import CodeService, parse_codes  # noqa: E402
 
 from tests.api.conftest import hs256, running, settings_for  # noqa: E402
-
-from schemathesis.checks import CHECKS, load_all_checks  # noqa: E402
+from tests.stores import embedded_store  # noqa: E402
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
@@ -119,7 +121,10 @@ def test_both_generation_modes_ran_for_every_operation():
     if not SENT:
         pytest.skip("runs after the schemathesis test in the same session")
     operations = {label for label, _ in SENT}
-    assert {"POST /{campaignId}/codes", "GET /{campaignId}/reserve", "POST /{campaignId}/assign", "POST /{campaignId}/release", "GET /{campaignId}/codes/count"} <= operations
+    expected = {
+        "POST /{campaignId}/codes", "GET /{campaignId}/reserve", "POST /{campaignId}/assign", "POST /{campaignId}/release", "GET /{campaignId}/codes/count"
+    }
+    assert expected <= operations
     for label in operations:
         modes = {mode for op, mode in SENT if op == label}
         assert "positive" in modes, (label, modes)

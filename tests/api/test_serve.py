@@ -97,3 +97,21 @@ def test_every_route_on_mongodb(mongo_store, clock):
         assert data(api.post("/MDB/release", json={"codes": got})) == {"count": {"in": 6, "updated": 4}, "unchanged": {"already_assigned": got[:2]}}
         assert data(api.get("/MDB/codes/count", params={"type": "tm"})) == {"available": 28, "reserved": 0, "assigned": 2}
         assert data(api.get("/MDB/codes/count", params={"type": "tm", "status": "available"})) == {"available": 28}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--ttl", "99999999999999999999"], "argument --ttl: must be a number of seconds from 1 to 2,592,000"),
+        (["--ttl", "0"], "argument --ttl: must be a number of seconds from 1 to 2,592,000"),
+        (["--subject", ""], "argument --subject: must be 1-256 printable characters"),
+    ],
+)
+def test_token_refuses_a_lifetime_or_subject_no_one_should_mint(args, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE_CONSOLE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "code_console", "token", *args],
+        capture_output=True, text=True, timeout=60, env={**env, "CODE_CONSOLE_JWT_SECRET": SECRET},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines()[-1] == f"code-console token: error: {message}"

@@ -11,8 +11,8 @@ POOLS = [("L1", "tm"), ("L1", "external"), ("L2", "tm"), ("L2", "external")]
 
 def load(uri: str, db: str, calls: int, seed: int, start, results) -> None:
     from code_console.core.models import LOCAL_OPERATOR as me
-    from code_console.core.service import CodeService
     from code_console.core.mongo import connect
+    from code_console.core.service import CodeService
 
     store = connect(uri, db, timeout_seconds=30, batch_timeout_seconds=60)
     service = CodeService(store, rng=random.Random(seed))

@@ -10,8 +10,8 @@ import time
 def storm(uri: str, db: str, campaign: str, calls: int, seed: int, start, acked, kill_after: int, kill_now, results) -> None:
     from code_console.core.errors import StoreUnavailable
     from code_console.core.models import LOCAL_OPERATOR
-    from code_console.core.service import CodeService
     from code_console.core.mongo import connect
+    from code_console.core.service import CodeService
 
     # Each failed attempt is bounded by these timeouts, so a retry loop needs no sleep.
     store = connect(uri, db, timeout_seconds=1, batch_timeout_seconds=3)

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("code_console.api.app")
 
-from code_console.core.service import CodeService  # noqa: E402
 from code_console.core.mongo import connect  # noqa: E402
+from code_console.core.service import CodeService  # noqa: E402
 
 from tests.api.conftest import hs256, running, settings_for  # noqa: E402
 from tests.conftest import ME, FakeClock, secantus_store  # noqa: E402
@@ -144,7 +144,10 @@ BAD_REQUESTS = [
     ("post", "/BAD/codes", {"content": b"N1\nN2\n", "params": {"type": "gold"}, "headers": {"Content-Type": "text/csv"}}, 400, "invalid_type"),
     ("post", "/BAD/codes", {"content": b"N1\n\xff\xfe\n", "params": {"type": "tm"}, "headers": {"Content-Type": "text/csv"}}, 400, "invalid_utf8"),
     ("post", "/BAD/codes", {"content": b"N1\nN\x002\n", "params": {"type": "tm"}, "headers": {"Content-Type": "text/csv"}}, 400, "not_text"),
-    ("post", "/BAD/codes", {"content": b"N1\n" + LONG.encode() + b"\n", "params": {"type": "tm"}, "headers": {"Content-Type": "text/csv"}}, 400, "code_too_long"),
+    (
+        "post", "/BAD/codes", {"content": b"N1\n" + LONG.encode() + b"\n", "params": {"type": "tm"}, "headers": {"Content-Type": "text/csv"}},
+        400, "code_too_long",
+    ),
     ("post", "/BAD/codes", {"content": "".join(f"N{i}\n" for i in range(30)).encode() + b"N\x00X\n", "params": {"type": "tm"},
                             "headers": {"Content-Type": "text/csv"}}, 400, "not_text"),
     # counts

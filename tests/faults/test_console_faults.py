@@ -20,9 +20,9 @@ pytest.importorskip("code_console.ui.app")
 from textual.widgets import Button, Input, Static, TabbedContent  # noqa: E402
 
 from code_console.core.models import StatusCounts  # noqa: E402
+from code_console.core.mongo import connect  # noqa: E402
 from code_console.core.objects import DirectoryObjects  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
-from code_console.core.mongo import connect  # noqa: E402
 from code_console.ui.dialogs.reserve import ReserveDialog  # noqa: E402
 from code_console.ui.messages import CampaignsLoaded, CountsLoaded, StoreStateChanged  # noqa: E402
 from code_console.ui.screens.browser import BrowserScreen  # noqa: E402

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from code_console.core.errors import Conflict, InvalidInput
 from code_console.core.models import Principal
 
 from tests.conftest import ME
-
-import pytest
 
 
 def _upload(service, n: int, campaign: str = "C1", prefix: str = "K") -> None:
@@ -42,6 +42,9 @@ def test_a_key_reused_with_other_parameters_is_refused_and_hands_out_nothing(ser
     assert err.value.message == (
         "reservation key 'r-1' was used for campaign C1, type tm, count 5 by 'local-operator'; "
         "a key belongs to one reservation: use a new key"
+    ) if subject == "local-operator" else (
+        # Another caller learns nothing of what the key's owner reserved.
+        "reservation key 'r-1' belongs to another caller; use a new key"
     )
     assert service.count(ME, "C1", "tm") == {"available": 15, "reserved": 5, "assigned": 0}
     assert service.count(ME, "C1", "external") == {"available": 2, "reserved": 0, "assigned": 0}
@@ -75,14 +78,19 @@ def test_a_retry_after_the_reservation_expired_is_refused_and_never_returns_free
     assert len(service.reserve(ME, "C1", "tm", 4, key="r-2").codes) == 4
 
 
-def test_an_expired_key_is_pruned_after_its_retention_and_is_new_again(service, clock):
+def test_an_expired_key_is_pruned_after_its_retention_and_is_new_again_once_no_code_carries_it(service, clock):
     _upload(service, 20)
     first = service.reserve(ME, "C1", "tm", 4, key="r-1").codes
-    clock.advance(days=8)  # 24 h TTL + 7 days' retention
+    clock.advance(days=8)  # 24 h TTL + 7 days' retention: the key's record is pruned
+    # Its expired codes still carry r-1 (an assign naming r-1 may still take them): the id is
+    # not free, or a new reservation under it would share them.
+    with pytest.raises(Conflict) as err:
+        service.reserve(ME, "C1", "tm", 5, key="r-1")
+    assert err.value.code == "reservation_id_in_use"
+    service.release_reservation(ME, "C1", "r-1")
     again = service.reserve(ME, "C1", "tm", 5, key="r-1").codes  # another count: a new reservation
     assert len(again) == 5 and service.count(ME, "C1", "tm") == {"available": 15, "reserved": 5, "assigned": 0}
-    assert service.reservation(ME, "C1", "r-1")[0].reserve_id == "r-1"
-    assert {r.code for r in service.reservation(ME, "C1", "r-1") if r.status.value == "reserved"} == set(again)
+    assert {r.code for r in service.reservation(ME, "C1", "r-1")} == set(again)
     assert len(set(first) | set(again)) <= 9
 
 
@@ -93,3 +101,31 @@ def test_malformed_keys_are_refused_before_anything_is_read(service, key):
         service.reserve(ME, "C1", "tm", 2, key=key).codes
     assert err.value.code == "invalid_key"
     assert service.count(ME, "C1", "tm") == {"available": 5, "reserved": 0, "assigned": 0}
+
+
+def test_a_key_that_is_another_reservations_id_is_refused_and_takes_nothing(service):
+    """A caller that names another reservation's reserveId as its key must not join it: two
+    reservations under one id would share a release, and the newcomer would get its codes."""
+    _upload(service, 20)
+    other = service.reserve(ME, "C1", "tm", 3)
+    with pytest.raises(Conflict) as err:
+        service.reserve(ME, "C1", "tm", 2, key=other.reserve_id)
+    assert err.value.code == "reservation_id_in_use"
+    assert err.value.message == (
+        f"reservation key {other.reserve_id!r} is already the id of another reservation in campaign C1; use a new key"
+    )
+    assert [r.code for r in service.reservation(ME, "C1", other.reserve_id)] == other.codes
+    assert service.count(ME, "C1", "tm") == {"available": 17, "reserved": 3, "assigned": 0}
+
+
+def test_a_retry_never_returns_codes_its_reservation_no_longer_holds(service):
+    """Released codes, and codes another caller reserved since, are not the keyed reservation's
+    any more: a retry returns only what still carries the key (reserved or assigned)."""
+    _upload(service, 6)
+    first = service.reserve(ME, "C1", "tm", 3, key="r-1").codes
+    service.assign(ME, "C1", first[:1], reserve_id="r-1")
+    service.release(ME, "C1", first[1:2])
+    taken = service.reserve(ME, "C1", "tm", 4).codes  # the pool: 3 never reserved + the released one
+    assert first[1] in taken
+    assert service.reserve(ME, "C1", "tm", 3, key="r-1").codes == [first[0], first[2]]
+    assert service.count(ME, "C1", "tm") == {"available": 0, "reserved": 5, "assigned": 1}

@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 
 from code_console.core.errors import StoreUnavailable
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
 
 from tests.conftest import ME, FakeClock
 from tests.faults.conftest import report

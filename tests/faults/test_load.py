@@ -18,8 +18,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from code_console.core.service import CodeService
 from code_console.core.mongo import connect
+from code_console.core.service import CodeService
 
 from tests.conftest import ME
 from tests.faults.conftest import report

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import threading
 import uuid
 from datetime import datetime, timezone
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +21,6 @@ from textual.widgets import DataTable, Input, TextArea
 from textual.worker import WorkerFailed
 
 from code_console.core.errors import StoreUnavailable
-from tests.stores import embedded_store
 from code_console.core.models import CodeType, StatusCounts
 from code_console.core.service import CodeService
 from code_console.demo import SampleFile, seed, write_bucket
@@ -30,6 +29,7 @@ from code_console.ui.widgets.counts import CountPanel
 from code_console.ui.widgets.status import StatusLine
 
 from tests.conftest import FakeClock
+from tests.stores import embedded_store
 
 # The demo's shape at a size that keeps tests fast.
 SMALL_FILES = (

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.stores import embedded_store
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import CodeType, StatusCounts
+from code_console.core.models import LOCAL_OPERATOR as ME, CodeType, StatusCounts
 from code_console.core.service import CodeService
 from code_console.demo import SAMPLE_FILES, VerificationTraffic, sample_codes, seed, write_bucket
 
+from tests.stores import embedded_store
 from tests.ui.conftest import SMALL_FILES
 
 

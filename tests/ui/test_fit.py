@@ -17,7 +17,12 @@ def test_the_lowest_priority_goes_first_and_order_is_kept():
     parts = [Part("a" * 10, 1), Part("b" * 10, 9), Part("c" * 10, 5)]
     assert fit(parts, 23).plain == "b" * 10 + " · " + "c" * 10
     assert fit(parts, 12).plain == "b" * 10
-    assert fit(parts, 5).plain == ""
+    assert fit(parts, 5).plain == "bbbb…"  # one part longer than the line: its start, marked as cut
+
+
+def test_a_message_longer_than_the_line_is_cut_never_blanked():
+    message = "no code or reservation 0b9e6a50-4a2f-4c1e-9d7e-1f0c5d3b2a10 found (give a campaign to search a reserveId)"
+    assert fit([Part(message)], 80).plain == message[:79] + "…"
 
 
 def test_plural():

@@ -6,26 +6,24 @@ import asyncio
 import threading
 
 import pytest
-
 from textual.widgets import Button, ContentSwitcher, DataTable, Input, OptionList, Static, TabbedContent, TextArea
 
-from tests.stores import embedded_store
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import StatusCounts, UploadProgress, UploadResult
+from code_console.core.models import LOCAL_OPERATOR as ME, StatusCounts, UploadProgress, UploadResult
 from code_console.ui.dialogs.codes import CodesDialog
 from code_console.ui.dialogs.confirm import ConfirmScreen
 from code_console.ui.dialogs.help import HelpScreen
+from code_console.ui.dialogs.outcome import OutcomeScreen
 from code_console.ui.dialogs.reserve import ReserveDialog
 from code_console.ui.dialogs.reserved import ReservedScreen
 from code_console.ui.messages import CampaignsLoaded, CountsLoaded, StoreStateChanged, UploadFinished, UploadProgressed
-from code_console.ui.dialogs.outcome import OutcomeScreen
 from code_console.ui.screens.browser import BrowserScreen
 from code_console.ui.screens.campaign import CampaignScreen
 from code_console.ui.screens.lookup import LookupScreen
-from code_console.ui.widgets.status import StatusLine
 from code_console.ui.screens.upload import UploadScreen
 from code_console.ui.widgets.counts import CountPanel
+from code_console.ui.widgets.status import StatusLine
 
+from tests.stores import embedded_store
 from tests.ui.conftest import FlakyStore, GatedStore, Messages, arrived, make_app, make_service, panel, row, settle, text
 
 pytestmark = pytest.mark.anyio

@@ -7,15 +7,14 @@ import pytest
 from textual.widgets import Button, Input, TextArea
 
 from code_console.core.errors import StoreUnavailable
-from tests.stores import embedded_store
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import StatusCounts
+from code_console.core.models import LOCAL_OPERATOR as ME, StatusCounts
 from code_console.ui.dialogs.codes import CodesDialog
 from code_console.ui.dialogs.confirm import ConfirmScreen
 from code_console.ui.dialogs.reserve import ReserveDialog, parse_count
 from code_console.ui.dialogs.reserved import ReservedScreen
 from code_console.ui.screens.campaign import CampaignScreen
 
+from tests.stores import embedded_store
 from tests.ui.conftest import FlakyStore, make_app, make_service, settle, text
 
 pytestmark = pytest.mark.anyio

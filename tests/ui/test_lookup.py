@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import StatusCounts, Unchanged, UpdateResult
+from code_console.core.models import LOCAL_OPERATOR as ME, StatusCounts, Unchanged, UpdateResult
 from code_console.core.service import CodeService
 from code_console.ui.reservations import update_codes
 from code_console.ui.widgets.record import RecordDetail
+
 from tests.ui.conftest import make_app, make_service, row, settle, text
 
 pytestmark = pytest.mark.anyio

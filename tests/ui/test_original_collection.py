@@ -14,6 +14,7 @@ from code_console.core.models import CodeType, StatusCounts
 from code_console.core.mongo import connect
 from code_console.core.service import CodeService
 from code_console.ui.screens.campaign import CampaignScreen
+
 from tests.original_collection import assert_original_shape, write_original_collection
 from tests.ui.conftest import make_app, panel, row, settle
 

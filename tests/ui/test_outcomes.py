@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 from textual.widgets import TextArea
 
-from tests.stores import embedded_store
 from code_console.core.models import Unchanged, UpdateResult
 from code_console.core.service import CodeService
 from code_console.ui.dialogs.outcome import OutcomeScreen
 from code_console.ui.outcomes import summary
 from code_console.ui.screens.campaign import CampaignScreen
 
+from tests.stores import embedded_store
 from tests.ui.conftest import make_app, make_service, settle, text
 
 pytestmark = pytest.mark.anyio

@@ -12,13 +12,12 @@ import time
 
 import pytest
 
-from tests.stores import embedded_store
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import StatusCounts
-from code_console.ui.app import QuitConfirmation
+from code_console.core.models import LOCAL_OPERATOR as ME, StatusCounts
+from code_console.ui.app import UPLOAD_ENDED_WHILE_ASKING, QuitConfirmation
 from code_console.ui.screens.browser import BrowserScreen
 from code_console.ui.screens.upload import UploadScreen
 
+from tests.stores import embedded_store
 from tests.ui.conftest import FlakyStore, make_app, make_service, settle, text
 
 pytestmark = pytest.mark.anyio
@@ -157,3 +156,25 @@ async def test_ctrl_c_tells_how_to_quit_and_does_not_quit(service):
         await pilot.pause()
         assert app.is_running
         assert [n.message for n in app._notifications] == ["Press [b]ctrl+q[/b] to quit the app"]
+
+
+async def test_an_upload_that_ends_while_the_question_is_open_is_not_cancelled_by_the_answer(bucket, clock):
+    """Asked to cancel a running upload, the user waits; the upload finishes meanwhile. The open
+    question must not go on claiming a cancel: it is replaced by one that says it ended."""
+    service, store = held_service(bucket, clock)
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_upload(pilot, store)
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, QuitConfirmation)
+        store.gate.set()  # the upload goes on to its end behind the question
+        for _ in range(100):
+            await settle(pilot)
+            if not isinstance(app.screen, QuitConfirmation):
+                break
+        assert text(app, "#confirm-body") == UPLOAD_ENDED_WHILE_ASKING
+        await pilot.press("n")  # stay: the wizard shows the whole result
+        assert isinstance(app.screen, UploadScreen)
+        assert text(app, "#run-result") == "done · in: 500 · inserted: 500 · updated: 0 · conflicts: 0"
+        assert app.exit_notes == []
+    assert service.counts(ME, "SPRING-TOUR", "external") == StatusCounts(1500, 0, 0)

@@ -8,9 +8,9 @@ from textual.widgets._toast import Toast
 
 from code_console.core.errors import NotConfigured
 from code_console.core.sqlite import SqliteStore
-from tests.stores import embedded_path
 from code_console.ui.app import short_label
 
+from tests.stores import embedded_path
 from tests.ui.conftest import make_app, make_service, settle, text
 
 pytestmark = pytest.mark.anyio

@@ -19,7 +19,7 @@ ResultType = TypeVar("ResultType")
 
 class ConsoleDialog(ModalScreen[ResultType]):
     @property
-    def console(self) -> "CodeConsoleApp":
+    def console(self) -> CodeConsoleApp:
         return self.app  # type: ignore[return-value]
 
     @property

@@ -26,7 +26,7 @@ class ConsoleScreen(Screen):
     FORM_GROUPS: frozenset[str] = frozenset()
 
     @property
-    def console(self) -> "CodeConsoleApp":
+    def console(self) -> CodeConsoleApp:
         return self.app  # type: ignore[return-value]
 
     @property
@@ -63,7 +63,7 @@ class PollingScreen(ConsoleScreen):
     """A screen kept live by a Poller: refresh now, pause, polls that stop while it is hidden,
     and the time of the last refresh shown while the store does not answer."""
 
-    poller: "Poller | None" = None
+    poller: Poller | None = None
     refreshed_at: datetime | None = None
 
     def on_screen_suspend(self) -> None:

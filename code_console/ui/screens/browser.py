@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker
 
@@ -29,7 +30,7 @@ SORT = Binding.Group("Sort")
 REFRESH = Binding.Group("Refresh")
 
 # (label, value of a summary, the type whose stock the column shows); the value is the sort key.
-COLUMNS: list[tuple[str, object, CodeType | None]] = [
+COLUMNS: list[tuple[str, Callable[[CampaignSummary], Any], CodeType | None]] = [
     ("campaign", lambda s: s.campaign_id, None),
     ("tm avail", lambda s: s.for_type(CodeType.TM).available, CodeType.TM),
     ("tm resv", lambda s: s.for_type(CodeType.TM).reserved, None),
@@ -54,7 +55,9 @@ class BrowserScreen(PollingScreen):
         Binding("s", "sort_next", "Sort", id="browser.sort", group=SORT, tooltip="sort by the next column, reverse the order (or click a header)"),
         Binding("S", "sort_reverse", "Reverse", show=False, id="browser.reverse", group=SORT),
         Binding("enter", "open_selected", "Open", show=False, id="browser.open", tooltip="open the selected campaign"),
-        Binding("r", "refresh", "Refresh", show=False, id="browser.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
+        Binding(
+            "r", "refresh", "Refresh", show=False, id="browser.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"
+        ),
         Binding("p", "pause", "Pause", show=False, id="browser.pause", group=REFRESH),
         Binding("p", "resume", "Resume", show=False, id="browser.resume", group=REFRESH),
         Binding("u", "upload", "Upload", id="browser.upload", tooltip="upload wizard, for the selected campaign"),
@@ -111,7 +114,7 @@ class BrowserScreen(PollingScreen):
     def filter_text(self) -> str:
         return self.query_one("#filter", Input).value.strip()
 
-    def visible(self) -> list[CampaignSummary]:
+    def visible_summaries(self) -> list[CampaignSummary]:
         text = self.filter_text().lower()
         rows = [s for s in self.summaries.values() if text in s.campaign_id.lower()]
         key = COLUMNS[self.sort_column][1]
@@ -132,7 +135,7 @@ class BrowserScreen(PollingScreen):
     def render_rows(self) -> None:
         """Keyed updates: change only the cells that changed unless the row order did."""
         table = self.query_one(DataTable)
-        rows = self.visible()
+        rows = self.visible_summaries()
         wanted = [s.campaign_id for s in rows]
         current = [key.value for key in table.rows]
         if wanted == current:
@@ -163,7 +166,7 @@ class BrowserScreen(PollingScreen):
 
     def empty_text(self) -> str:
         """What stands in for the table when it has no rows: why, and what to do."""
-        if self.summaries and not self.visible():
+        if self.summaries and not self.visible_summaries():
             return f"No campaign matches '{escape(self.filter_text())}': escape clears the filter."
         if self.summaries:
             return ""
@@ -176,7 +179,7 @@ class BrowserScreen(PollingScreen):
         return "Loading campaigns…"
 
     def show_status(self) -> None:
-        shown = len(self.visible())
+        shown = len(self.visible_summaries())
         empty = self.empty_text()
         note = self.query_one("#browser-empty", Static)
         note.update(empty)
@@ -219,7 +222,8 @@ class BrowserScreen(PollingScreen):
 
     @on(DataTable.RowSelected, "#campaigns")
     def open_campaign(self, event: DataTable.RowSelected) -> None:
-        self.console.open_campaign(event.row_key.value)
+        if event.row_key.value is not None:
+            self.console.open_campaign(event.row_key.value)
 
     @on(DataTable.HeaderSelected, "#campaigns")
     def header_selected(self, event: DataTable.HeaderSelected) -> None:
@@ -233,7 +237,7 @@ class BrowserScreen(PollingScreen):
         table = self.query_one(DataTable)
         if not table.rows:
             return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     def action_open_selected(self) -> None:
         campaign = self.selected_campaign()

@@ -41,7 +41,9 @@ class CampaignScreen(PollingScreen):
         Binding("a", "assign", "Assign", id="campaign.assign", tooltip="assign codes, pasted or read from a file"),
         Binding("x", "release", "Release", id="campaign.release", tooltip="release codes, pasted or read from a file"),
         Binding("u", "upload", "Upload", id="campaign.upload", tooltip="upload wizard for this campaign"),
-        Binding("r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
+        Binding(
+            "r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"
+        ),
         Binding("p", "pause", "Pause", show=False, id="campaign.pause", group=REFRESH),
         Binding("p", "resume", "Resume", show=False, id="campaign.resume", group=REFRESH),
     ]

@@ -153,7 +153,7 @@ class LookupScreen(ConsoleScreen):
         row = table.cursor_row
         table.clear()
         for r in self.records:
-            status = Text(RELEASED, style="dim") if r.code in self.left else Text(r.status.value)
+            status = Text(RELEASED, style="dim") if r.code in self.left else Text(r.status.value if r.status else "fits no status")
             table.add_row(r.code, status, r.code_type.value, r.campaign_id, key=f"{r.campaign_id}/{r.code}")
         if self.records:
             table.move_cursor(row=min(max(row, 0), len(self.records) - 1))

@@ -498,6 +498,9 @@ class UploadScreen(ConsoleScreen):
         done = self.query_one("#done", Button)
         done.disabled = False
         done.focus()
+        upload_ended = getattr(self.app, "upload_ended", None)
+        if upload_ended is not None:
+            upload_ended()
 
     @on(Button.Pressed, "#done")
     def done_pressed(self) -> None:

@@ -1,7 +1,7 @@
 """The one-line header: the app's name, then what it runs on and the store's state, fitted to the width.
 
 Textual's Header gives the title 62 of 80 columns and ends longer text with an ellipsis
-("embedded (in-process, no…"); this one drops or shortens whole parts instead.
+("embedded (SQLite ~/.local…"); this one drops or shortens whole parts instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ class ConsoleHeader(Widget):
     """
 
     def on_mount(self) -> None:
-        self.watch(self.app, "sub_title", lambda _: self.refresh())
+        self.watch(self.app, "sub_title", self._sub_title_changed)
+
+    def _sub_title_changed(self, _sub_title: str) -> None:
+        self.refresh()
 
     def render(self) -> Text:
         parts: list[Part] = [Part(Text(self.app.title, style="bold"), 100)]

@@ -50,7 +50,7 @@ class RecordDetail(Static):
             status, reserved = "[b]released here[/]", "–"
             reserve_id = f"– (released from {escape(r.reserve_id or '')})"
         else:
-            status, reserved = f"[b]{r.status.value}[/]", when(r.reserved)
+            status, reserved = f"[b]{r.status.value if r.status else 'fits no status'}[/]", when(r.reserved)
             reserve_id = escape(r.reserve_id) if r.reserve_id else "–"
         lines = [
             f"[b]{escape(r.code)}[/] · {r.code_type.value} · {escape(r.campaign_id)} · {status}",
