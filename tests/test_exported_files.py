@@ -18,14 +18,10 @@ Sources (the kind of file each case rebuilds):
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from code_console.core.errors import BadFile
 from code_console.core.models import ColumnSource, DelimiterSource, FileLayout, WarningKind
 
-from tests.conftest import ME
 from tests.test_code_files import refused, stored, upload
 
 

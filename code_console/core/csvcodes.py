@@ -40,7 +40,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from code_console.core.code_rule import is_ignorable, normalize_code
 from code_console.core.errors import BadFile, InvalidCode, InvalidInput
@@ -598,7 +598,7 @@ class _FileChecks:
         return [CodeWarning(kind, n, tuple(self.examples[kind])) for kind, n in self.counts.items() if n]
 
 
-def _encoding(buffered: io.BufferedReader) -> tuple[str, BadFile | None]:
+def _encoding(buffered: io.BufferedReader[Any]) -> tuple[str, BadFile | None]:
     """The file's encoding from its first bytes: UTF-16 when it starts with a UTF-16 byte order
     mark (Excel's "Unicode text", Notepad's "Unicode"), else UTF-8 (with or without a BOM).
     UTF-16 without a BOM (every other byte NUL) is refused: which byte order it is cannot be

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, ContentSwitcher, Input, TabbedContent
 
-from code_console.core.models import LOCAL_OPERATOR as ME
-from code_console.core.models import StatusCounts
+from code_console.core.models import LOCAL_OPERATOR as ME, StatusCounts
 from code_console.ui.dialogs.confirm import ConfirmScreen
 from code_console.ui.screens.upload import UploadScreen
 
