@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("campaigns", help="list campaigns with per-type status counts").set_defaults(handler=_campaigns, service=True)
 
-    look = sub.add_parser("lookup", help="find a code: campaign, type, status, dates, reserveId")
+    look = sub.add_parser("lookup", help="find a code (or, with --campaign, a reservation by its reserveId)")
     look.set_defaults(handler=_lookup, service=True)
     look.add_argument("code")
     look.add_argument("--campaign")
@@ -272,7 +272,15 @@ def _campaigns(service, me, args):
 
 
 def _lookup(service, me, args):
-    return [r.to_dict() for r in service.lookup(me, args.code, args.campaign)]
+    records = service.lookup(me, args.code, args.campaign)
+    if not records and args.campaign:
+        # Not a code of this campaign: perhaps a reserveId, as the console's lookup reads it.
+        records = service.reservation(me, args.campaign, args.code)
+        if records:
+            print(f"code-console: reservation {args.code}: {len(records):,} codes", file=sys.stderr)
+    elif not records:
+        print("code-console: no such code (to find a reservation by its reserveId, give --campaign)", file=sys.stderr)
+    return [r.to_dict() for r in records]
 
 
 def _check(service, me, args):

@@ -144,3 +144,17 @@ def test_unreachable_mongodb_is_a_clear_error_within_the_timeout(tmp_path):
     env = {**os.environ, "CODE_CONSOLE_MONGO_URI": f"mongodb://127.0.0.1:{free_port()}", "CODE_CONSOLE_MONGO_TIMEOUT_SECONDS": "1"}
     result = subprocess.run([sys.executable, "-m", "code_console", "count", "C", "--type", "tm"], capture_output=True, env=env, timeout=60)
     fails(result, 5, "store_unavailable")
+
+
+def test_lookup_finds_a_reservation_by_its_reserve_id_given_the_campaign(cli, tmp_path):
+    codes = tmp_path / "codes.csv"
+    codes.write_text("R1\nR2\nR3\n")
+    ok(cli("upload", "RCAMP", "--type", "tm", "--file", str(codes)))
+    reserved = cli("reserve", "RCAMP", "--type", "tm", "--count", "2", "--key", "order-9")
+    assert len(json.loads(reserved.stdout)) == 2
+    found = cli("lookup", "order-9", "--campaign", "RCAMP")
+    assert sorted(r["code"] for r in ok(found)) == sorted(json.loads(reserved.stdout))
+    assert notes(found) == ["code-console: reservation order-9: 2 codes"]
+    nothing = cli("lookup", "order-9")
+    assert ok(nothing) == []
+    assert notes(nothing) == ["code-console: no such code (to find a reservation by its reserveId, give --campaign)"]

@@ -1,5 +1,7 @@
 """Upload from S3 keys: the key rules, and the S3 failures a user can meet."""
 
+import io
+
 import pytest
 from moto import mock_aws
 
@@ -114,3 +116,11 @@ def test_upload_from_key_over_http_into_secantus(s3_bucket, mongo_store):
     assert [p.codes for p in seen if p.phase == "writing"] == [1000, 2000, 3000]
     assert service.count(ME, "C1", "external") == {"available": 3000, "reserved": 0, "assigned": 0}
     assert [o.key for o in service.list_keys(ME, "C1", "external")] == ["codes/C1/external/launch.csv"]
+
+
+@pytest.mark.parametrize("given", [None, ""])
+def test_a_missing_type_is_said_to_be_missing_not_invalid(given):
+    service = CodeService(embedded_store(), objects=None)
+    with pytest.raises(InvalidInput) as info:
+        service.upload_from_file(ME, "C1", given, io.BytesIO(b"A1\n"))
+    assert (info.value.code, info.value.message) == ("invalid_type", "code type is required: one of tm, external")

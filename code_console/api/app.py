@@ -290,8 +290,9 @@ def create_app(
         counts = await core(service.count, who, campaignId, code_type, request.query_params.get("status"))
         return ok(request, counts)
 
-    @open_routes.get(
+    @open_routes.api_route(
         "/heartbeat",
+        methods=["GET", "HEAD"],  # load balancers often probe with HEAD
         summary="Liveness, with a MongoDB ping (no token): ok or unavailable",
         response_model=None,
         responses={

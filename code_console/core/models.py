@@ -20,10 +20,12 @@ class _Parsed(str, enum.Enum):
     def parse(cls, value: object) -> Self:
         if isinstance(value, cls):
             return value
+        valid = ", ".join(member.value for member in cls)
+        if value is None or value == "":
+            raise InvalidInput(cls._error_code, f"{cls._noun} is required: one of {valid}")
         try:
             return cls(value)
         except ValueError:
-            valid = ", ".join(member.value for member in cls)
             raise InvalidInput(cls._error_code, f"invalid {cls._noun} {value!r}: expected one of {valid}") from None
 
 

@@ -36,3 +36,9 @@ def test_heartbeat_answers_while_slow_counts_hold_every_shared_thread(memory_ser
         finally:
             release.set()
         assert [f.result().status_code for f in counts] == [200] * SLOW_CALLS
+
+
+def test_heartbeat_answers_head_for_load_balancers(api):
+    beat = api.http.head("/heartbeat")
+    assert beat.status_code == 200 and beat.content == b""
+    assert beat.headers["content-type"] == "application/json"
