@@ -3,7 +3,8 @@
 - `hint=` on update_many and bulk_write (mongomock raises NotImplementedError; hints only pick
   an index, so dropping them changes no result);
 - bulk_write of UpdateOne, which mongomock cannot run under pymongo >= 4.11 (its issue #912);
-- the aggregation operators `$type` and `$mergeObjects`, and a list of types in the query's `$type`.
+- the aggregation operators `$type` and `$mergeObjects`, and a list of types in the query's `$type`;
+- a case-insensitive collation on a find (Store.case_twins), as case-insensitive patterns.
 
 Real servers (SecantusDB in the suite) run MongoStore unchanged; this module never ships.
 """
@@ -11,6 +12,7 @@ Real servers (SecantusDB in the suite) run MongoStore unchanged; this module nev
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 import mongomock
@@ -83,6 +85,14 @@ def _install_type_operator() -> None:
     _aggregate._Parser.parse = parse_with_merge
 
 
+def _caseless(value):
+    if isinstance(value, dict) and isinstance(value.get("$in"), list):
+        return {**value, "$in": [re.compile(f"^{re.escape(v)}$", re.IGNORECASE) if isinstance(v, str) else v for v in value["$in"]]}
+    if isinstance(value, str):
+        return re.compile(f"^{re.escape(value)}$", re.IGNORECASE)
+    return value
+
+
 @dataclass
 class _BulkResult:
     matched_count: int = 0
@@ -100,6 +110,13 @@ class _Compatible:
     @property
     def database(self):
         return _CompatibleDatabase(self._collection.database)
+
+    def find(self, filter=None, *args, collation=None, **kwargs):
+        """A case-insensitive collation (strength 1 or 2) on `$in` lists of strings, as
+        case-insensitive whole-string patterns (mongomock ignores collations)."""
+        if collation and collation.get("strength", 3) <= 2 and filter:
+            filter = {key: _caseless(value) for key, value in filter.items()}
+        return self._collection.find(filter, *args, **kwargs)
 
     def update_many(self, filter, update, *args, hint=None, **kwargs):
         return self._collection.update_many(filter, update, *args, **kwargs)

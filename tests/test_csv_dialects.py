@@ -1,6 +1,7 @@
 """Property: random codes written as CSV in random dialects upload to exactly the normalised set of codes.
 
-Dialects vary the delimiter (, ; TAB |), the quoting, the line endings (LF, CRLF, CR), a BOM,
+Dialects vary the encoding (UTF-8, UTF-16 LE or BE with a BOM), the delimiter (, ; TAB |), the
+quoting, the line endings (LF, CRLF, CR), a BOM,
 an Excel sep= line, a header, a second column (before or after the codes; without a header the
 column is chosen by number), blank lines, and invisible or spacing characters around the codes.
 Without a sep= line the codes hold no delimiter or quote character: only the sep= line can tell a reader that a one-column file's ';' is part of its codes.
@@ -12,6 +13,7 @@ import csv
 import io
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from code_console.core.code_rule import normalize_code
@@ -19,7 +21,7 @@ from code_console.core.csvcodes import CODE_COLUMN_NAMES, _header_key
 from code_console.core.errors import InvalidCode
 from code_console.core.service import CodeService
 
-from tests.conftest import ME, FakeClock
+from tests.conftest import ME, FakeClock, secantus_store
 from tests.stores import embedded_store
 
 MAX_LENGTH = 32
@@ -70,7 +72,13 @@ def code_files(draw):
         writer.writerow(row(raw, str(i)))
     # Two columns and no header: the caller says which column holds the codes.
     column = (1 if code_first else 2) if two_columns and header is None else None
-    return out.getvalue().encode(), column, raws
+    # UTF-8, or UTF-16 with its byte order mark (Excel's "Unicode text"), either byte order.
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-16-le", "utf-16-be"]))
+    text = out.getvalue()
+    if encoding == "utf-8":
+        return text.encode(), column, raws
+    bom = b"\xff\xfe" if encoding == "utf-16-le" else b"\xfe\xff"
+    return bom + text.encode(encoding), column, raws
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -82,3 +90,22 @@ def test_random_dialects_upload_exactly_the_normalised_codes(case):
     result = service.upload_from_file(ME, "P", "tm", io.BytesIO(data), column=column)
     assert (result.in_, result.inserted, result.duplicates) == (len(raws), len(expected), len(raws) - len(expected))
     assert set(service.reserve(ME, "P", "tm", len(expected)).codes) == expected
+
+
+@pytest.mark.realserver
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(case=code_files())
+def test_random_dialects_upload_exactly_the_normalised_codes_on_secantus(secantus, case):
+    """The same property on SecantusDB (fewer examples: each one is a database of its own)."""
+    data, column, raws = case
+    expected = {normalize_code(raw, max_length=MAX_LENGTH) for raw in raws}
+    store = secantus_store(secantus)
+    try:
+        service = CodeService(store, clock=FakeClock(), code_max_length=MAX_LENGTH)
+        result = service.upload_from_file(ME, "P", "tm", io.BytesIO(data), column=column)
+        assert (result.in_, result.inserted, result.duplicates) == (len(raws), len(expected), len(raws) - len(expected))
+        assert {c.code for c in store.scan("P", 100)} == expected
+        assert set(service.reserve(ME, "P", "tm", len(expected)).codes) == expected
+    finally:
+        store.collection.drop()
+        store.close()

@@ -38,8 +38,10 @@ from tests.servers import ServeProcess
 
 pytestmark = pytest.mark.realserver
 
-# What the product adds: two secondary, non-unique indexes on the original's fields.
+# What the product adds: secondary, non-unique indexes on the original's fields (the last one
+# under a case-insensitive collation, for the upload's warning about case twins in the campaign).
 PRODUCT_INDEXES = {
+    "case_folded_code": ([("_id.campaign_id", 1), ("_id.code", 1)], {}),
     "_id.campaign_id_1_reserveId_1_date.assigned_1_date.reserved_1__id.code_1": (
         [("_id.campaign_id", 1), ("reserveId", 1), ("date.assigned", 1), ("date.reserved", 1), ("_id.code", 1)],
         {},

@@ -76,14 +76,18 @@ def run_workload(service: CodeService, clock) -> None:
 def collection_scans(database, commands: list[tuple[str, dict]]) -> tuple[int, list[str]]:
     """(distinct query shapes seen, those that a COLLSCAN serves), each explained with the hint it was sent with."""
     filters: dict[str, tuple[str, str, dict, object]] = {}
+    collations: dict[str, dict] = {}  # a find sent with a collation is explained with it
 
-    def seen(kind: str, collection: str, flt: dict, hint) -> None:
-        filters.setdefault(f"{collection} {shape(flt)} {hint}", (kind, collection, flt, hint))
+    def seen(kind: str, collection: str, flt: dict, hint, collation: dict | None = None) -> None:
+        key = f"{collection} {shape(flt)} {hint} {collation}"
+        filters.setdefault(key, (kind, collection, flt, hint))
+        if collation:
+            collations[key] = collation
 
     for name, cmd in commands:
         collection = cmd.get(name)
         if name == "find":
-            seen("find", collection, cmd.get("filter", {}), cmd.get("hint"))
+            seen("find", collection, cmd.get("filter", {}), cmd.get("hint"), cmd.get("collation"))
         elif name == "update":
             for u in cmd["updates"]:
                 seen("update", collection, u["q"], u.get("hint"))
@@ -98,8 +102,10 @@ def collection_scans(database, commands: list[tuple[str, dict]]) -> tuple[int, l
         else:
             raise AssertionError(f"unexpected command {name}: add its explain here")
     scans = []
-    for kind, collection, flt, hint in filters.values():
+    for key, (kind, collection, flt, hint) in filters.items():
         cursor = database[collection].find(flt)
+        if key in collations:
+            cursor = cursor.collation(collations[key])
         if hint is not None:
             cursor = cursor.hint(list(hint.items()) if isinstance(hint, dict) else hint)
         plan = cursor.explain()["queryPlanner"]["winningPlan"]

@@ -313,6 +313,19 @@ def test_scan_gives_every_code_of_a_campaign_in_batches(store):
     assert list(store.scan("NONE", 2)) == []
 
 
+def test_case_twins_gives_stored_codes_that_differ_only_by_letter_case(store):
+    store.write_batch("C1", TM, ["ABC1", "Mixed2", "caf\u00e910", "SAME3"], T0)
+    store.write_batch("C2", TM, ["other4"], T0)
+    asked = ["abc1", "ABC1", "MIXED2", "CAF\u00c910", "SAME3", "OTHER4", "new5"]
+    assert store.case_twins("C1", asked) == {"abc1": "ABC1", "MIXED2": "Mixed2", "CAF\u00c910": "caf\u00e910"}
+    assert store.case_twins("C2", asked) == {"OTHER4": "other4"}
+    assert store.case_twins("C1", []) == {}
+    # Past one chunk of the store's queries.
+    many = [f"k{i:04d}" for i in range(1_200)]
+    store.write_batch("C3", TM, [c.upper() for c in many], T0)
+    assert store.case_twins("C3", many) == {c: c.upper() for c in many}
+
+
 # -- counts -----------------------------------------------------------------------------------
 
 

@@ -176,8 +176,22 @@ UPLOAD_COUNT = {
     "properties": {
         "warnings": {
             "type": "array",
-            "description": "codes that look damaged or that differ only by case (uploaded all the same)",
-            "items": {"type": "object"},
+            "description": "codes that look damaged, or that differ only by letter case from another code of the file "
+            "or from a code already in the campaign (uploaded all the same)",
+            "items": {
+                "type": "object",
+                "required": ["kind", "count", "examples", "message"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["scientific_notation", "formula", "case_twin", "case_twin_stored"]},
+                    "count": {"type": "integer", "minimum": 1},
+                    "examples": {"type": "array", "items": {"type": "object"}, "description": "up to 5: line, code, other"},
+                    "message": {"type": "string"},
+                    "checked": {
+                        "type": "integer",
+                        "description": "case_twin_stored only: the file's first this many codes were compared (a bounded check)",
+                    },
+                },
+            },
         },
         "count": {
             "type": "object",

@@ -33,6 +33,8 @@ KINDS = {
     "no_date": "the document has no date.saved",
     "date_not_object": "date is not an object (null or text): the code is in no status, never handed out or assigned",
     "reserve_id_not_string": "reserveId is not a string",
+    "id_not_original": "_id is not {campaign_id, code} in that order (another tool wrote it): the product finds and "
+    "updates it by its fields, but the original service, which looks codes up by the whole _id, does not see it",
 }
 
 
@@ -67,6 +69,8 @@ def misfits(s: StoredCode) -> list[str]:
         out.append(f"reserved_not_date: {_describe(s.reserved)}")
     if s.assigned is not None and not isinstance(s.assigned, datetime):
         out.append(f"assigned_not_date: {_describe(s.assigned)}")
+    if not s.id_fits:
+        out.append("id_not_original")
     if s.reserve_id is not None and not isinstance(s.reserve_id, str):
         out.append(f"reserve_id_not_string: {_describe(s.reserve_id)}")
     return out

@@ -43,6 +43,7 @@ class StoredCode:
     assigned: Any = None
     reserve_id: Any = None
     dates_fit: bool = True  # `date` is an object or absent (not null, not a string)
+    id_fits: bool = True  # MongoDB: `_id` is {campaign_id, code}, in that order, and nothing else
 
     def values(self) -> dict[str, Any]:
         return {
@@ -141,6 +142,15 @@ class Store(Protocol):
     def states(self, campaign_id: str, codes: list[str]) -> dict[str, StoredCode]:
         """The stored state of each of `codes` that exists in the campaign."""
 
+    def case_twins(self, campaign_id: str, codes: list[str]) -> dict[str, str]:
+        """For each of `codes` (distinct, in the code rule's form) that differs only by letter
+        case from a code stored in the campaign, that stored code: {code: stored}. Codes stored
+        exactly as given are not twins. Index-backed and chunked: MongoDB through a collated
+        index (strength 2, case-insensitive), SQLite through a NOCASE index (ASCII letters) plus
+        the upper- and lower-case forms of non-ASCII codes. Matches are confirmed with
+        str.casefold (pair_case_twins), so both stores answer the same for ASCII codes and for
+        codes whose stored twin is all upper or all lower case."""
+
     # -- reservation keys
     def insert_key(self, record: KeyRecord) -> KeyRecord | None:
         """Store a new key; None if stored, else the record already stored under that key."""
@@ -189,3 +199,16 @@ class Store(Protocol):
     def prune_events(self, before: datetime) -> int:
         """Remove the events whose retention ended at or before `before`; returns how many
         (MongoDB's TTL index does it by itself: 0 there)."""
+
+def pair_case_twins(codes: list[str], stored: list[str], into: dict[str, str]) -> None:
+    """Add to `into` {code: stored code} for each of `codes` whose casefold equals a stored
+    code's and that is not that stored code (Unicode caseless matching, str.casefold)."""
+    by_key: dict[str, list[str]] = {}
+    for code in codes:
+        by_key.setdefault(code.casefold(), []).append(code)
+    for other in stored:
+        if not isinstance(other, str):
+            continue  # a document that does not fit the schema: `check` reports it
+        for code in by_key.get(other.casefold(), ()):
+            if code != other:
+                into.setdefault(code, other)

@@ -2,12 +2,16 @@
 
 The rules (DESIGN.md "CSV rules", issue 10), in the order they apply:
 
-- Bytes: UTF-8 with or without a BOM. A physical line longer than MAX_LINE_BYTES is refused
-  before any parser holds it, so memory stays bounded whatever the file holds. Invalid UTF-8
-  or a NUL byte in a code is refused naming the line.
+- Bytes: UTF-8 with or without a BOM, or UTF-16 with a BOM (Excel's "Unicode text", tab
+  separated); UTF-16 without a BOM is refused on line 1. A physical line longer than
+  MAX_LINE_BYTES is refused before any parser holds it, so memory stays bounded whatever the
+  file holds. Invalid UTF-8 (a Windows-1252 or Latin-1 file, say) or a NUL byte in a code is
+  refused naming the line.
 - Lines end with LF, CRLF or CR.
 - Delimiter: an Excel `sep=X` first line names it and is not data; otherwise csv.Sniffer picks
-  one of , ; TAB | from the first lines; when it cannot tell (a one-column file), comma.
+  one of , ; TAB | from the first lines; when it cannot tell (a one-column file), comma. When
+  it picks the comma but every line holds the same number of semicolons and every comma sits
+  between digits ("A1;10,5", a decimal-comma locale), the semicolon.
 - Quoting: RFC 4180, with '"'. Spaces before an opening quote are skipped and text after a
   closing quote is kept (the csv module's non-strict mode), so `  "Q1"` and `"Q2" ` both give
   the quoted code once trimmed. A quote still open at the end of the file is refused.
@@ -21,7 +25,7 @@ The rules (DESIGN.md "CSV rules", issue 10), in the order they apply:
   is empty once trimmed is a blank cell and is skipped.
 - Warnings, which never block: codes that look like spreadsheet damage (scientific notation,
   ="..." formula wrappers) and codes that differ only by letter case; scan() also counts
-  repeated codes.
+  repeated codes. (Case twins of codes already in the campaign need the store: upload.StoredTwins.)
 
 Problems name the physical line (1-based, counting the sep= and header lines). Work is done a
 block of BLOCK_CODES codes at a time, with C-level checks over the whole block, so that a clean
@@ -37,7 +41,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from code_console.core.code_rule import is_ignorable, normalize_code
 from code_console.core.errors import BadFile, InvalidCode, InvalidInput
@@ -189,8 +193,11 @@ class CodeReader:
         self._column = parse_column(column)
         self._on_problem = on_problem
         self._raw = _CountingReader(source)
+        buffered = io.BufferedReader(self._raw, READ_CHUNK)
+        self.encoding, self._encoding_problem = _encoding(buffered)
         self._text = io.TextIOWrapper(
-            io.BufferedReader(self._raw, READ_CHUNK), encoding="utf-8-sig", errors="surrogateescape", newline=""
+            buffered, encoding="utf-16" if self.encoding.startswith("utf-16") else "utf-8-sig",
+            errors="surrogateescape", newline="",
         )
         self._checks = _FileChecks(count_duplicates)
         self._at_end = False  # the csv reader has taken the end-of-file sentinel line
@@ -321,6 +328,9 @@ class CodeReader:
 
     def _open(self):
         """Read the first lines, honour a sep= line, find the delimiter; return the csv reader (None if stopped)."""
+        if self._encoding_problem is not None:
+            self._stop(self._encoding_problem)
+            return None
         head: list[str] = []
         size = 0
         try:
@@ -334,6 +344,8 @@ class CodeReader:
             # The lines before it are still read (their problems come first); then reading stops.
             self._cut = len(head) + 1
         delimiter, source = ",", DelimiterSource.DEFAULT
+        if head and head[0].startswith("\ufeff"):
+            head[0] = head[0].lstrip("\ufeff")  # a second BOM (the codec takes one): a file written twice over
         first = head[0] if head else ""
         if first[:4].lower() == "sep=" or first[:5].lower() == '"sep=':
             m = _SEP_LINE.fullmatch(first)
@@ -354,9 +366,11 @@ class CodeReader:
                     sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
                 except csv.Error:  # nothing to detect: a one-column file
                     sniffed = None
+                if sniffed == "," and _semicolons_with_decimal_commas(sample):
+                    sniffed = ";"
                 if sniffed and sniffed in DELIMITERS:
                     delimiter, source = sniffed, DelimiterSource.DETECTED
-        self.layout = FileLayout(delimiter=delimiter, delimiter_source=source)
+        self.layout = FileLayout(delimiter=delimiter, delimiter_source=source, encoding=self.encoding)
         lines = iter(head) if self._cut else itertools.chain(head, self._text, self._end())
         return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, skipinitialspace=True, strict=False)
 
@@ -406,6 +420,7 @@ class CodeReader:
         self.layout = FileLayout(
             delimiter=self.layout.delimiter,
             delimiter_source=self.layout.delimiter_source,
+            encoding=self.layout.encoding,
             header=header,
             header_line=line if header is not None else None,
             column=index + 1,
@@ -584,6 +599,47 @@ class _FileChecks:
         return [CodeWarning(kind, n, tuple(self.examples[kind])) for kind, n in self.counts.items() if n]
 
 
+def _encoding(buffered: io.BufferedReader[Any]) -> tuple[str, BadFile | None]:
+    """The file's encoding from its first bytes: UTF-16 when it starts with a UTF-16 byte order
+    mark (Excel's "Unicode text", Notepad's "Unicode"), else UTF-8 (with or without a BOM).
+    UTF-16 without a BOM (every other byte NUL) is refused: which byte order it is cannot be
+    known for sure, and read as UTF-8 it would be refused line by line as binary."""
+    try:
+        head = buffered.peek(64)[:64]
+    except _LineTooLong:
+        return "utf-8", None
+    if head.startswith(b"\xff\xfe"):
+        return "utf-16-le", None
+    if head.startswith(b"\xfe\xff"):
+        return "utf-16-be", None
+    pairs = len(head) // 2
+    if pairs >= 2 and not head.startswith(b"\xef\xbb\xbf"):
+        even_nuls, odd_nuls = head[0 : pairs * 2 : 2].count(0), head[1 : pairs * 2 : 2].count(0)
+        if max(even_nuls, odd_nuls) >= pairs * 3 // 4 and min(even_nuls, odd_nuls) == 0:
+            return "utf-8", BadFile(
+                "utf16_without_bom",
+                "looks like UTF-16 text without a byte order mark: save the file as CSV UTF-8 "
+                "(or as Unicode text, which starts with one)",
+                1,
+            )
+    return "utf-8", None
+
+
+_DECIMAL_COMMA = re.compile(r"\d,\d")
+
+
+def _semicolons_with_decimal_commas(sample: str) -> bool:
+    """A semicolon file from a spreadsheet in a decimal-comma locale ("A1;10,5"): each line holds
+    the same number of semicolons, and every comma sits between two digits. csv.Sniffer prefers
+    the comma when both are consistent, which would cut "10,5" in two."""
+    lines = [line for line in sample.split("\n") if line.strip()]
+    if not lines or any(line.count('"') for line in lines):
+        return False
+    semicolons = {line.count(";") for line in lines}
+    commas = sum(line.count(",") for line in lines)
+    return len(semicolons) == 1 and semicolons != {0} and commas > 0 and commas == len(_DECIMAL_COMMA.findall(sample))
+
+
 def _line_too_long(line: int) -> BadFile:
     return BadFile("line_too_long", f"is longer than {MAX_LINE_BYTES:,} bytes; nothing after it was read", line)
 
@@ -617,7 +673,11 @@ def _not_text(values: list[str], line: int) -> BadFile | None:
         if "\x00" in value:
             return BadFile("not_text", "contains a NUL byte: this is not a text file", line)
         if not value.isascii() and _SURROGATE.search(value):
-            return BadFile("invalid_utf8", "is not valid UTF-8 text", line)
+            return BadFile(
+                "invalid_utf8",
+                "is not valid UTF-8 text: save the file as CSV UTF-8 (it may be in Windows-1252 or Latin-1)",
+                line,
+            )
     return None
 
 
@@ -696,8 +756,18 @@ class FileReport:
         return self.problems_total == 0
 
 
-def scan(source, *, max_length: int, column: str | int | None = None, preview: int = 10, max_problems: int = 20) -> FileReport:
-    """Read a whole stream without writing anything: its layout, first codes, problems, warnings and repeats."""
+def scan(
+    source,
+    *,
+    max_length: int,
+    column: str | int | None = None,
+    preview: int = 10,
+    max_problems: int = 20,
+    on_block: Callable[[CodeBlock], None] | None = None,
+) -> FileReport:
+    """Read a whole stream without writing anything: its layout, first codes, problems, warnings and repeats.
+
+    `on_block`, if given, sees every block of valid codes (the service compares them with the campaign)."""
     report = FileReport()
 
     def collect(problem: BadFile) -> None:
@@ -708,6 +778,8 @@ def scan(source, *, max_length: int, column: str | int | None = None, preview: i
     digest = Digesting(source)
     reader = CodeReader(digest, max_length=max_length, column=column, on_problem=collect, count_duplicates=True)
     for block in reader.blocks():
+        if on_block is not None:
+            on_block(block)
         if len(report.first_codes) < preview:
             report.first_codes.extend(block.codes[: preview - len(report.first_codes)])
         report.lines = block.lines[-1]

@@ -172,6 +172,7 @@ class FileLayout:
     column: int = 1
     column_name: str | None = None
     column_source: ColumnSource = ColumnSource.ONLY
+    encoding: str = "utf-8"  # or "utf-16-le" / "utf-16-be" (a UTF-16 byte order mark)
 
     @property
     def plain(self) -> bool:
@@ -186,6 +187,8 @@ class FileLayout:
         """One line, e.g. "delimiter ';' (sep= line); header on line 2 skipped; codes from column 1 'code'"."""
         how = {DelimiterSource.SEP_LINE: "sep= line", DelimiterSource.DETECTED: "detected", DelimiterSource.DEFAULT: "default"}
         parts = [f"delimiter {self.delimiter!r} ({how[self.delimiter_source]})"]
+        if self.encoding != "utf-8":
+            parts.insert(0, f"encoding {self.encoding.upper()}")
         if self.header is not None:
             parts.append(f"header on line {self.header_line} skipped ({', '.join(self.header)})")
         name = f" {self.column_name!r}" if self.column_name else ""
@@ -202,6 +205,7 @@ class FileLayout:
             "column": self.column,
             "columnName": self.column_name,
             "columnSource": self.column_source.value,
+            "encoding": self.encoding,
         }
 
 
@@ -211,6 +215,7 @@ class WarningKind(str, enum.Enum):
     SCIENTIFIC_NOTATION = "scientific_notation"  # 1.23457E+11: a spreadsheet turned a long number into a float
     FORMULA = "formula"  # ="00123": a spreadsheet's text-formula wrapper left in the file
     CASE_TWIN = "case_twin"  # differs only by letter case from another code of the file
+    CASE_TWIN_STORED = "case_twin_stored"  # differs only by letter case from a code already in the campaign
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,10 @@ _WARNING_TEXT = {
         "differs only by letter case from another code of the file",
         "differ only by letter case from another code of the file",
     ),
+    WarningKind.CASE_TWIN_STORED: (
+        "differs only by letter case from a code already in the campaign",
+        "differ only by letter case from codes already in the campaign",
+    ),
 }
 
 
@@ -249,6 +258,9 @@ class CodeWarning:
     kind: WarningKind
     count: int
     examples: tuple[WarningExample, ...] = ()
+    # Set when only the first `checked` codes of the file were looked at (a bounded check:
+    # case twins in the campaign); None when the whole file was.
+    checked: int | None = None
 
     @property
     def message(self) -> str:
@@ -258,15 +270,21 @@ class CodeWarning:
         shown = ", ".join(
             f"line {e.line} {e.code}" + (f" (like {e.other})" if e.other is not None else "") for e in self.examples
         )
-        return f"{self.count:,} {noun} {verb}" + (f": {shown}" if shown else "")
+        bound = ""
+        if self.checked is not None:
+            bound = f" (among the first {self.checked:,} code{'' if self.checked == 1 else 's'} of the file; the rest were not compared)"
+        return f"{self.count:,} {noun} {verb}{bound}" + (f": {shown}" if shown else "")
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "kind": self.kind.value,
             "count": self.count,
             "examples": [e.to_dict() for e in self.examples],
             "message": self.message,
         }
+        if self.checked is not None:
+            out["checked"] = self.checked
+        return out
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from code_console.core.status import (
     holds,
     status_of,
 )
-from code_console.core.upload import run_upload
+from code_console.core.upload import StoredTwins, run_upload
 from code_console.core import audit
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
@@ -371,17 +371,38 @@ class CodeService:
         code_type = parse_file_key(file_key, campaign_id)
         body, _ = self._require_objects().open(file_key)
         try:
-            return code_type, scan(body, max_length=self.code_max_length, column=column, preview=lines)
+            return code_type, self._scan(body, campaign_id, column=column, preview=lines)
         finally:
             _close(body)
 
-    def preview_file(self, principal: Principal, path: str | os.PathLike, lines: int = 10, *, column: str | int | None = None) -> FileReport:
+    def preview_file(
+        self,
+        principal: Principal,
+        path: str | os.PathLike,
+        lines: int = 10,
+        *,
+        column: str | int | None = None,
+        campaign_id: str | None = None,
+    ) -> FileReport:
+        """Dry-run a local file (csvcodes.scan); with `campaign_id`, its codes are also compared with
+        that campaign's (a case_twin_stored warning, bounded as in upload.StoredTwins)."""
         self._authorize(principal)
+        if campaign_id:
+            validate_campaign_id(campaign_id)
         path = Path(path)
         if not path.is_file():
             raise NotFound("file_not_found", f"no such file: {path}")
         with open(path, "rb") as fh:
-            return scan(fh, max_length=self.code_max_length, column=column, preview=lines)
+            return self._scan(fh, campaign_id, column=column, preview=lines)
+
+    def _scan(self, source, campaign_id: str | None, *, column, preview: int) -> FileReport:
+        twins = StoredTwins(self.store, campaign_id) if campaign_id else None
+        report = scan(
+            source, max_length=self.code_max_length, column=column, preview=preview, on_block=twins.add if twins else None
+        )
+        if twins is not None:
+            report.warnings.extend(twins.warnings())
+        return report
 
     def list_keys(self, principal: Principal, campaign_id: str, code_type: CodeType | str | None = None) -> list[ObjectInfo]:
         self._authorize(principal)

@@ -18,11 +18,11 @@ import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, overload
+from typing import Any, Iterator
 
 from code_console.core import audit, status as rules
 from code_console.core.audit import EventRecord
-from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
+from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode, pair_case_twins
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS codes (
 CREATE INDEX IF NOT EXISTS codes_pool ON codes (campaign_id, type, assigned, reserved);
 CREATE INDEX IF NOT EXISTS codes_reservation ON codes (campaign_id, reserve_id) WHERE reserve_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS codes_code ON codes (code);
+CREATE INDEX IF NOT EXISTS codes_code_nocase ON codes (campaign_id, code COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS reservation_keys (
     key TEXT PRIMARY KEY,
     campaign_id TEXT NOT NULL,
@@ -81,20 +82,21 @@ CREATE INDEX IF NOT EXISTS event_codes_id ON event_codes (id);
 IN_CHUNK = 500
 
 
-def _ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
+def _ms(value: Any) -> Any:
+    """A datetime as milliseconds; any other value (a raw value read back, see _dt) as it is."""
+    if not isinstance(value, datetime):
+        return value
     return int(value.timestamp() * 1000)
 
 
-@overload
-def _dt(value: int) -> datetime: ...
-@overload
-def _dt(value: None) -> None: ...
-def _dt(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value / 1000, timezone.utc)
+def _dt(value: Any) -> Any:
+    """Milliseconds as a datetime; any other value (text another tool wrote) as it is: `check` reports it."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    try:
+        return datetime.fromtimestamp(value / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return value
 
 
 def rule_sql(rule: rules.Rule, params: dict[str, Any], args: list) -> str:
@@ -114,10 +116,12 @@ def rule_sql(rule: rules.Rule, params: dict[str, Any], args: list) -> str:
         return "1 = 1"  # the dates are columns: nothing here can be a malformed date holder
     value = params[rule.param]
     args.append(_ms(value) if isinstance(value, datetime) else value)
+    # A time is an integer; text another tool wrote there (an ISO string) is before or after
+    # nothing, as a string is no date on MongoDB (SQLite would order any text after every number).
     if isinstance(rule, rules.After):
-        return f"({column} IS NOT NULL AND {column} > ?)"
+        return f"({column} IS NOT NULL AND {column} > ? AND typeof({column}) = 'integer')"
     if isinstance(rule, rules.NotAfter):
-        return f"({column} IS NOT NULL AND {column} <= ?)"
+        return f"({column} IS NOT NULL AND {column} <= ? AND typeof({column}) = 'integer')"
     if isinstance(rule, rules.Equals):
         return f"{column} IS ?"
     raise TypeError(f"not a rule: {rule!r}")
@@ -278,6 +282,23 @@ class SqliteStore:
                     out[row[1]] = _stored(row)
         return out
 
+    def case_twins(self, campaign_id: str, codes: list[str]) -> dict[str, str]:
+        """contract.Store.case_twins: the codes_code_nocase index; NOCASE folds ASCII letters
+        only, so a non-ASCII code is also asked in its upper- and lower-case forms."""
+        out: dict[str, str] = {}
+        with self._read() as conn:
+            for chunk in _chunks(codes, IN_CHUNK // 2):
+                asked = dict.fromkeys(chunk)
+                for code in chunk:
+                    if not code.isascii():
+                        asked.update(dict.fromkeys((code.upper(), code.lower())))
+                marks = ",".join("?" * len(asked))
+                rows = conn.execute(
+                    f"SELECT code FROM codes WHERE campaign_id = ? AND code COLLATE NOCASE IN ({marks})", [campaign_id, *asked]
+                )
+                pair_case_twins(chunk, [r[0] for r in rows], out)
+        return out
+
     # -- reservation keys -----------------------------------------------------------------
 
     def insert_key(self, record: KeyRecord) -> KeyRecord | None:
@@ -409,6 +430,8 @@ class SqliteStore:
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         with self._read() as conn:
             for campaign, type_value, *values in conn.execute(f"SELECT campaign_id, type, {sums} FROM codes {where} GROUP BY campaign_id, type", args):
+                if type_value not in _TYPES:
+                    continue  # a type another tool wrote: in no pool; `check` reports it
                 by_status = dict(zip(rules.STATUS_RULES, values))
                 out.setdefault(campaign, {})[CodeType(type_value)] = StatusCounts(
                     available=by_status[Status.AVAILABLE], reserved=by_status[Status.RESERVED], assigned=by_status[Status.ASSIGNED]
@@ -431,6 +454,7 @@ class SqliteStore:
 
 
 _COLUMNS = "campaign_id, code, type, saved, reserved, assigned, reserve_id"
+_TYPES = frozenset(t.value for t in CodeType)
 
 
 def _home_abbreviated(path: Path) -> str:

@@ -242,7 +242,7 @@ def test_upload_batch_insert_dropped_twice_then_rerun_converges(store, fail_poin
     svc = _prepared_campaign(store)
     before = _statuses(store)
     file_codes = [f"U{i:04d}" for i in range(600)]  # 300 known, 300 new: 6 batches
-    # Every batch inserts first; its insert failing for good stops the upload at batch 1.
+    # A batch inserts its new codes (batches 1-3 hold only known ones); the insert failing for good stops the upload at batch 4.
     fail_points.fail(["insert"], times=PERSISTENT, closeConnection=True)
     with pytest.raises(StoreUnavailable):
         svc.upload_from_file(ME, "UP", "external", _file(file_codes))

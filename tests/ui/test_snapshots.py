@@ -131,6 +131,41 @@ def test_upload_check_with_problems(snap_compare, service, size):
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
 
 
+PARTNER_EXPORT = (
+    b"sep=;\r\nVoucher Code;value\r\nSUMMER01;10\r\nsummer01;10\r\n1.23457E+11;5\r\nSUMMER02;5\r\nSUMMER02;5\r\n"
+)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_upload_check_with_warnings(snap_compare, service, size):
+    """A check that passes: how the file was read (sep= line, header, column), warnings, repeats."""
+    service.objects.put("codes/SPRING-TOUR/tm/a-partner.csv", PARTNER_EXPORT)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.push_screen(UploadScreen("SPRING-TOUR"))
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # tm/a-partner.csv
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_upload_check_needs_a_column(snap_compare, service, size):
+    """Several values per row and no header: Upload unavailable, and why; the cursor in the column field."""
+    service.objects.put("codes/SPRING-TOUR/tm/a-export.csv", b"A1,10,x\nA2,20,y\nA3,30,z\n")
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.push_screen(UploadScreen("SPRING-TOUR"))
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # tm/a-export.csv
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_upload_done(snap_compare, service, size):
     async def run_before(pilot):

@@ -59,6 +59,7 @@ class UploadPlan:
     code_type: CodeType
     key: str | None = None
     path: str | None = None
+    column: str | None = None  # the code column the user chose (a header name or a 1-based number); None: automatic
 
     @property
     def source(self) -> str:
@@ -98,7 +99,60 @@ def first_codes_section(report: FileReport) -> list[str]:
     return ["[b]first codes[/]", *(f"  {escape(c)}" for c in report.first_codes)]
 
 
-CHECK_SECTIONS = (problems_section, first_codes_section)
+COLUMN_PROBLEMS = frozenset({"several_fields", "no_such_column", "ambiguous_column"})  # choosing a column may cure them
+DELIMITER_NAMES = {",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "bar |"}
+DELIMITER_HOW = {"sep_line": "from the sep= line", "detected": "detected", "default": "default: one column"}
+COLUMN_HOW = {"header": "named by the header", "caller": "chosen", "only": "one code per row"}
+
+
+def layout_section(report: FileReport) -> list[str]:
+    """How the file was read: delimiter and how it was found, the header row, the column used."""
+    layout = report.layout
+    delimiter = DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter))
+    header = (
+        f"line {layout.header_line}: {escape(', '.join(layout.header))} (skipped)" if layout.header is not None else "none"
+    )
+    name = f" {escape(layout.column_name)!r}" if layout.column_name else ""
+    encoding = [f"  encoding   {layout.encoding.upper()} (from its byte order mark)"] if layout.encoding != "utf-8" else []
+    return [
+        "[b]read as[/]",
+        *encoding,
+        f"  delimiter  {escape(delimiter)} ({DELIMITER_HOW[layout.delimiter_source.value]})",
+        f"  header     {header}",
+        f"  column     {layout.column}{name} ({COLUMN_HOW[layout.column_source.value]})",
+    ]
+
+
+def warnings_section(report: FileReport) -> list[str]:
+    """Codes that were taken but look wrong (they do not block), and the repeats within the file."""
+    lines = [f"  [yellow]{escape(w.message)}[/]" for w in report.warnings]
+    if report.duplicates:
+        at_least = "" if report.duplicates_exact else "at least "
+        verb = "repeats" if report.duplicates == 1 and report.duplicates_exact else "repeat"
+        lines.append(
+            f"  [yellow]{at_least}{plural(report.duplicates, 'code')} {verb} an earlier code of the file "
+            "(written once, counted as duplicates)[/]"
+        )
+    return ["[b yellow]warnings[/] (they do not block the upload)", *lines] if lines else ["[b]warnings[/] none"]
+
+
+CHECK_SECTIONS = (problems_section, layout_section, warnings_section, first_codes_section)
+
+
+def unavailable_reason(report: FileReport) -> str | None:
+    """Why the checked file cannot be uploaded, or None when it can."""
+    if report.codes == 0 and report.problems_total <= 1 and all(p.code == "no_codes" for p in report.problems):
+        return "Upload unavailable: the file holds no codes"
+    if not report.ok:
+        hint = (
+            ": choose the code column above"
+            if any(p.code in COLUMN_PROBLEMS for p in report.problems)
+            else ": fix the file"
+        )
+        return f"Upload unavailable: {plural(report.problems_total, 'problem')} in the file{hint}"
+    if report.codes == 0:
+        return "Upload unavailable: the file holds no codes"
+    return None
 
 
 PREVIOUS_UPLOADS = 3
@@ -167,6 +221,7 @@ class UploadScreen(ConsoleScreen):
         self.acknowledged: UploadProgress | None = None
         self.plan_running: UploadPlan | None = None
         self.source_field: Widget | None = None  # where the user chose the source: focus returns there
+        self.rechecking = False  # a check re-run from the column field: the focus stays there
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
@@ -191,8 +246,12 @@ class UploadScreen(ConsoleScreen):
                 yield Static("1 Source · [b]2 Check[/] · 3 Upload", classes="status")
                 yield Static("", id="check-summary")
                 yield Static("", id="check-uploads")
+                with Horizontal(classes="field"):
+                    yield Label("column ")
+                    yield FormInput(id="check-column", placeholder="automatic · a header name or a number, enter re-checks")
                 with VerticalScroll(classes="preview"):
                     yield Static("", id="check-lines")
+                yield Static("", id="start-why", classes="form-error")
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Upload (ctrl+u)", id="start", variant="primary")
                     yield Button("Back (esc)", id="back")
@@ -270,6 +329,8 @@ class UploadScreen(ConsoleScreen):
     def check(self, plan: UploadPlan) -> None:
         self.plan = plan
         self.checked = None
+        start = self.query_one("#start", Button)
+        start.disabled = True  # until this check's report arrives
         self.refresh_bindings()
         self.source_hint(f"checking {escape(plan.source)}…")
         self.preview(plan)
@@ -277,12 +338,14 @@ class UploadScreen(ConsoleScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, plan: UploadPlan) -> None:
         if plan.key:
-            code_type, report = self.service.preview_key(self.me, plan.campaign, plan.key)
+            code_type, report = self.service.preview_key(self.me, plan.campaign, plan.key, column=plan.column)
         else:
             problem = local_file_problem(plan.path or "")
             if problem is not None:
                 raise problem
-            code_type, report = plan.code_type, self.service.preview_file(self.me, plan.path)
+            code_type, report = plan.code_type, self.service.preview_file(
+                self.me, plan.path, column=plan.column, campaign_id=plan.campaign or None
+            )
         self.post_message(PreviewReady(plan.source, code_type, report))
         previous = self.service.uploads(self.me, plan.campaign, limit=PREVIOUS_UPLOADS)
         same = self.service.uploads(self.me, plan.campaign, sha256=report.sha256) if report.sha256 else []
@@ -297,18 +360,42 @@ class UploadScreen(ConsoleScreen):
         plan = self.plan
         if plan is None or plan.source != message.source:
             return
-        plan = UploadPlan(plan.campaign, message.code_type, plan.key, plan.path)
+        plan = UploadPlan(plan.campaign, message.code_type, plan.key, plan.path, plan.column)
         self.plan = plan
         report = message.report
         self.source_hint(SOURCE_HINT)
         self.query_one("#check-summary", Static).update(check_summary(plan, report))
         self.query_one("#check-lines", Static).update(check_lines(report))
+        column = self.query_one("#check-column", Input)
+        if column.value.strip() != (plan.column or ""):
+            column.value = plan.column or ""
+        why = unavailable_reason(report)
         start = self.query_one("#start", Button)
-        start.disabled = not report.ok or report.codes == 0
-        self.checked = plan if not start.disabled else None
+        start.disabled = why is not None
+        start.tooltip = why
+        self.query_one("#start-why", Static).update(escape(why or ""))
+        self.checked = plan if why is None else None
         self.refresh_bindings()
         self.query_one(ContentSwitcher).current = "step-check"
-        self.console.move_focus(start if not start.disabled else self.query_one("#back", Button))
+        # The column field keeps the cursor while a column could still cure the file (or the
+        # user is trying columns); else Upload, or Back. (ctrl+u in a field deletes its text.)
+        column_problem = any(p.code in COLUMN_PROBLEMS for p in report.problems)
+        rechecked, self.rechecking = self.rechecking, False
+        if why is not None and (rechecked or column_problem):
+            column.focus()
+        else:
+            self.console.move_focus(start if not start.disabled else self.query_one("#back", Button))
+
+    @on(Input.Submitted, "#check-column")
+    def column_submitted(self, event: Input.Submitted) -> None:
+        """Check the same source again, reading the codes from the column typed (empty: automatic)."""
+        plan = self.plan
+        if plan is None or self.running:
+            return
+        column = event.value.strip() or None
+        self.rechecking = True
+        self.query_one("#start-why", Static).update(f"checking again with column {escape(column or 'automatic')}…")
+        self.check(UploadPlan(plan.campaign, plan.code_type, plan.key, plan.path, column))
 
     def show_error(self, verdict: Verdict) -> None:
         if self.step() == "step-run":
@@ -372,9 +459,11 @@ class UploadScreen(ConsoleScreen):
 
         try:
             if plan.key:
-                result = self.service.upload_from_key(self.me, plan.campaign, plan.key, progress=progress, cancel=cancel)
+                result = self.service.upload_from_key(self.me, plan.campaign, plan.key, column=plan.column, progress=progress, cancel=cancel)
             else:
-                result = self.service.upload_from_file(self.me, plan.campaign, plan.code_type, plan.path, progress=progress, cancel=cancel)
+                result = self.service.upload_from_file(
+                    self.me, plan.campaign, plan.code_type, plan.path, column=plan.column, progress=progress, cancel=cancel
+                )
         except Cancelled as exc:
             self.post_message(UploadCancelled(exc.message))
             return
@@ -425,6 +514,7 @@ class UploadScreen(ConsoleScreen):
         r = message.result
         self.finish(
             f"[green b]done[/] · in: {r.in_:,} · inserted: {r.inserted:,} · updated: {r.updated:,} · conflicts: {r.conflicts:,}"
+            + (f" · duplicates: {r.duplicates:,}" if r.duplicates else "")
             + ("\n[yellow]conflicts are codes already stored under the other type; they were left as they are[/]" if r.conflicts else "")
         )
         self.query_one("#run-stats", StatusLine).show()

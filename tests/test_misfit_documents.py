@@ -1,0 +1,108 @@
+"""Issue 10, the last case and item 7, on the embedded store AND SecantusDB: documents another
+tool wrote that do not fit the schema (date.reserved as an ISO string, as an export round trip
+leaves it; date.saved as text; an unknown type; on MongoDB also a code that is a number, a
+missing date). Nothing crashes; `count` and `reserve` agree (a code counted available can be
+reserved); `lookup` answers; `check` reports them by kind with examples and changes nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from code_console.core.models import LOCAL_OPERATOR as ME
+from code_console.core.service import CodeService
+
+from tests.conftest import T0, FakeClock, secantus_store
+from tests.stores import embedded_store
+
+ISO = "2026-03-01T07:00:00.000Z"
+
+
+def misfit_service(kind: str, request) -> tuple[CodeService, object]:
+    """A service on `kind` whose campaign D holds A, B, C as uploaded, then B's reservation
+    date rewritten as an ISO string, a code of an unknown type and a code whose saved date is text."""
+    clock = FakeClock(T0)
+    if kind == "embedded":
+        store = embedded_store()
+        request.addfinalizer(store.close)
+    else:
+        store = secantus_store(request.getfixturevalue("secantus"))
+        request.addfinalizer(lambda: (store.collection.drop(), store.close()))
+    service = CodeService(store, clock=clock)
+    service.upload_from_file(ME, "D", "tm", io.BytesIO(b"A\nB\nC\n"))
+    if kind == "embedded":
+        with sqlite3.connect(store.path) as conn:
+            conn.execute("UPDATE codes SET reserved = ?, reserve_id = 'r-1' WHERE campaign_id = 'D' AND code = 'B'", [ISO])
+            conn.execute("INSERT INTO codes (campaign_id, code, type, saved) VALUES ('D', 'P1', 'promo', 0)")
+            conn.execute("INSERT INTO codes (campaign_id, code, type, saved) VALUES ('D', 'S1', 'tm', 'yesterday')")
+    else:
+        col = store.collection
+        col.update_one({"_id.campaign_id": "D", "_id.code": "B"}, {"$set": {"date.reserved": ISO, "reserveId": "r-1"}})
+        saved = T0 - timedelta(days=1)
+        col.insert_many(
+            [
+                {"_id": {"campaign_id": "D", "code": "P1"}, "type": "promo", "date": {"saved": saved}},
+                {"_id": {"campaign_id": "D", "code": "S1"}, "type": "tm", "date": {"saved": "yesterday"}},
+            ]
+        )
+    return service, store
+
+
+@pytest.fixture(params=["embedded", pytest.param("secantus", marks=pytest.mark.realserver)])
+def misfits(request):
+    return misfit_service(request.param, request)
+
+
+def test_count_and_reserve_agree_and_lookup_answers(misfits):
+    service, _ = misfits
+    # B (reserved: text) is neither available nor reserved; P1 (type promo) is in no pool;
+    # S1 (saved: text) is available: a code with no reservation can be handed out.
+    assert service.count(ME, "D", "tm") == {"available": 3, "reserved": 0, "assigned": 0}
+    assert sorted(service.reserve(ME, "D", "tm", 3).codes) == ["A", "C", "S1"]
+    assert service.reserve(ME, "D", "tm", 1).codes == []
+    b = service.lookup(ME, "B", "D")
+    assert [(r.code, r.status, r.problems) for r in b] == [("B", None, (f"reserved_not_date: str '{ISO}'",))]
+    p1 = service.lookup(ME, "P1", "D")
+    assert [(r.code, r.code_type, r.problems) for r in p1] == [("P1", "promo", ("unknown_type: str 'promo'",))]
+
+
+def test_check_reports_them_by_kind_with_examples_and_changes_nothing(misfits):
+    service, _ = misfits
+    before = service.count(ME, "D", "tm")
+    report = service.check(ME, "D").to_dict()
+    assert report["documents"] == 5
+    assert {kind: (v["count"], v["examples"]) for kind, v in report["misfits"].items()} == {
+        "reserved_not_date": (1, [{"code": "B", "found": f"str '{ISO}'"}]),
+        "saved_not_date": (1, [{"code": "S1", "found": "str 'yesterday'"}]),
+        "unknown_type": (1, [{"code": "P1", "found": "str 'promo'"}]),
+    }
+    assert service.count(ME, "D", "tm") == before
+
+
+def test_releasing_a_code_whose_reservation_date_is_text_returns_it_to_the_pool(misfits):
+    service, _ = misfits
+    assert service.release(ME, "D", ["B"]).updated == 1
+    assert service.count(ME, "D", "tm") == {"available": 4, "reserved": 0, "assigned": 0}
+
+
+def test_the_command_line_prints_lookup_and_check_without_a_traceback(request, tmp_path):
+    service, store = misfit_service("embedded", request)
+    env = {k: v for k, v in os.environ.items() if k not in ("CODE_CONSOLE_MONGO_URI", "CODE_CONSOLE_S3_BUCKET")}
+    env["CODE_CONSOLE_SQLITE_PATH"] = str(store.path)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "code_console", *args], capture_output=True, env=env, timeout=120)
+
+    for args in (("lookup", "B", "--campaign", "D"), ("lookup", "P1"), ("check", "D"), ("count", "D", "--type", "tm")):
+        result = run(*args)
+        assert result.returncode in (0, 1), (args, result.stderr.decode())
+        assert "Traceback" not in result.stderr.decode(), (args, result.stderr.decode())
+    assert json.loads(run("count", "D", "--type", "tm").stdout) == {"available": 3, "reserved": 0, "assigned": 0}
