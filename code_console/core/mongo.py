@@ -70,6 +70,8 @@ KEY_ID = [("_id", 1)]
 # Codes per command where a list goes into `$in` (SecantusDB matches `$in` in time that grows
 # with the square of the list: 4,000 codes took 22 s in one find).
 IN_CHUNK = 500
+# Rows of the counts aggregate's first reply (the server's default is 101; a row is ~100 bytes).
+LISTING_BATCH = 10_000
 
 _TRANSIENT_CODES = frozenset({6, 7, 24, 89, 91, 112, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
 
@@ -394,7 +396,8 @@ class MongoStore:
         pipeline: list[dict] = [{"$match": {CAMPAIGN: campaign_id}}] if campaign_id is not None else []
         pipeline.append({"$group": group})
         with self._call():
-            rows = list(self._col.aggregate(pipeline, hint=dict(POOL)))
+            # One reply for up to LISTING_BATCH rows (a campaign and type each): the listing is one command.
+            rows = list(self._col.aggregate(pipeline, hint=dict(POOL), batchSize=LISTING_BATCH))
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         for row in rows:
             campaign, type_value = row["_id"].get("c"), row["_id"].get("t")
