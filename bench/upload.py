@@ -32,19 +32,36 @@ class BsonSink:
         self.commands = 0
         self.bytes = 0
 
+    @property
+    def database(self) -> dict:
+        return {"reservations": self}
+
+    def list_indexes(self):
+        return []
+
+    def create_index(self, keys, **options):
+        return "_".join(f"{k}_{v}" for k, v in keys)
+
     def find(self, flt, projection=None):
         self.commands += 1
         self.bytes += len(bson.encode({"find": "codes", "filter": flt, "projection": projection or {}}))
         return []
 
+    def find_one(self, flt, projection=None):
+        self.commands += 1
+        self.bytes += len(bson.encode({"find": "codes", "filter": flt, "projection": projection or {}, "limit": 1}))
+        return None
+
     def insert_many(self, docs, ordered=True):
+        """As pymongo does: an `_id` for a document without one (a Python loop over the
+        documents), then every document encoded in one C call (its batched OP_MSG)."""
         self.commands += 1
         ids = []
         for doc in docs:
-            if "_id" not in doc:  # as pymongo does
+            if "_id" not in doc:
                 doc["_id"] = ObjectId()
             ids.append(doc["_id"])
-            self.bytes += len(bson.encode(doc))
+        self.bytes += len(bson.encode({"insert": "codes", "documents": docs}))
         return _Result(inserted_ids=ids)
 
     def update_many(self, flt, update):
