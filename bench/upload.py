@@ -32,19 +32,36 @@ class BsonSink:
         self.commands = 0
         self.bytes = 0
 
-    def find(self, flt, projection=None):
-        self.commands += 1
-        self.bytes += len(bson.encode({"find": "codes", "filter": flt, "projection": projection or {}}))
+    @property
+    def database(self) -> dict:
+        return {"reservations": self, "events": self}
+
+    def list_indexes(self):
         return []
 
+    def create_index(self, keys, **options):
+        return "_".join(f"{k}_{v}" for k, v in keys)
+
+    def find(self, flt, projection=None, **options):
+        self.commands += 1
+        self.bytes += len(bson.encode({"find": "codes", "filter": flt, "projection": projection or {}, **options}))
+        return []
+
+    def find_one(self, flt, projection=None):
+        self.commands += 1
+        self.bytes += len(bson.encode({"find": "codes", "filter": flt, "projection": projection or {}, "limit": 1}))
+        return None
+
     def insert_many(self, docs, ordered=True):
+        """As pymongo does: an `_id` for a document without one (a Python loop over the
+        documents), then every document encoded in one C call (its batched OP_MSG)."""
         self.commands += 1
         ids = []
         for doc in docs:
-            if "_id" not in doc:  # as pymongo does
+            if "_id" not in doc:
                 doc["_id"] = ObjectId()
             ids.append(doc["_id"])
-            self.bytes += len(bson.encode(doc))
+        self.bytes += len(bson.encode({"insert": "codes", "documents": docs}))
         return _Result(inserted_ids=ids)
 
     def update_many(self, flt, update):
@@ -110,3 +127,53 @@ def run(codes: int = 5_000_000, batch_size: int = 50_000) -> dict:
 
 if __name__ == "__main__":
     print(run())
+
+
+# -- the limit: a minimal csv.reader + bson.encode loop, beside the product's pipeline ----------
+
+
+def minimal_loop(path: str) -> int:
+    """The least a Python client can do per code: parse the CSV row, encode the document."""
+    import csv
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    size = 0
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            size += len(bson.encode({"_id": {"campaign_id": "BENCH", "code": row[0]}, "type": "tm", "date": {"saved": now}}))
+    return size
+
+
+def _cpu_child(path: str, rounds: int) -> None:
+    from code_console.core.models import LOCAL_OPERATOR
+    from code_console.core.mongo import MongoStore
+    from code_console.core.service import CodeService
+
+    def product() -> int:
+        service = CodeService(MongoStore(BsonSink(), label="bson-sink"))
+        with open(path, "rb") as fh:
+            return service.upload_from_file(LOCAL_OPERATOR, "BENCH", "tm", fh).in_
+
+    best = {"minimal": float("inf"), "product": float("inf")}
+    for _ in range(rounds):  # alternated, best of each: the machine is shared
+        for name, call in (("minimal", lambda: minimal_loop(path)), ("product", product)):
+            began = time.process_time()
+            call()
+            best[name] = min(best[name], time.process_time() - began)
+    print(json.dumps(best))
+
+
+def cpu_vs_limit(codes: int = 500_000, rounds: int = 3) -> dict:
+    """Process CPU seconds of the upload pipeline (store write replaced by a BSON-encoding sink)
+    and of the minimal loop, on the same file in one fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "codes.csv")
+        write_csv(path, codes)
+        out = subprocess.run(
+            [sys.executable, "-c", f"from bench.upload import _cpu_child; _cpu_child({path!r}, {rounds})"],
+            capture_output=True, text=True, check=True,
+        )
+    best = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"codes": codes, "product_s": best["product"], "minimal_s": best["minimal"],
+            "product_us_per_code": 1e6 * best["product"] / codes, "minimal_us_per_code": 1e6 * best["minimal"] / codes}

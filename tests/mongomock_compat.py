@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import mongomock
 from mongomock import aggregate as _aggregate
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 
 
 def _bson_type(value) -> str:
@@ -99,6 +100,17 @@ class _BulkResult:
     modified_count: int = 0
     upserted_count: int = 0
 
+    @property
+    def bulk_api_result(self) -> dict:
+        return {"nMatched": self.matched_count, "nModified": self.modified_count, "nUpserted": self.upserted_count, "writeErrors": []}
+
+
+@dataclass
+class _Upserted:
+    upserted_id: object
+    matched_count: int = 0
+    modified_count: int = 0
+
 
 class _Compatible:
     def __init__(self, collection: mongomock.Collection) -> None:
@@ -125,15 +137,62 @@ class _Compatible:
         return self._collection.update_one(filter, update, *args, **kwargs)
 
     def bulk_write(self, requests, ordered=True):
+        """Each UpdateOne in turn; a failed one becomes a write error, as a server reports it
+        (11000 for a duplicate key, 28 for a path that cannot take the field)."""
         result = _BulkResult()
-        for op in requests:
+        errors: list[dict] = []
+        for index, op in enumerate(requests):
             if not isinstance(op, UpdateOne):
                 raise NotImplementedError(f"mongomock_compat: {type(op).__name__} in bulk_write")
-            one = self._collection.update_one(op._filter, op._doc, upsert=op._upsert)
-            result.matched_count += one.matched_count
-            result.modified_count += one.modified_count
-            result.upserted_count += 1 if one.upserted_id is not None else 0
+            try:
+                self._check_paths(op._filter, op._doc)
+                one = self._collection.update_one(op._filter, op._doc)
+                if op._upsert and one.matched_count == 0:
+                    one = self._upsert(op._filter, op._doc)
+            except DuplicateKeyError as exc:
+                errors.append({"index": index, "code": 11000, "errmsg": str(exc)})
+            except (WriteError, OperationFailure, mongomock.WriteError) as exc:
+                code = getattr(exc, "code", None) or 28
+                errors.append({"index": index, "code": code, "errmsg": str(exc)})
+            else:
+                result.matched_count += one.matched_count
+                result.modified_count += one.modified_count
+                result.upserted_count += 1 if one.upserted_id is not None else 0
+            if errors and ordered:
+                break
+        if errors:
+            raise BulkWriteError({**result.bulk_api_result, "writeErrors": errors})
         return result
+
+    def _check_paths(self, filter: dict, update: dict) -> None:
+        """A `$set` of `a.b` on a document whose `a` is not an object fails on a server (28,
+        PathNotViable); mongomock silently leaves it."""
+        paths = [p for p in update.get("$set", {}) if "." in p] if isinstance(update, dict) else []
+        if not paths:
+            return
+        doc = self._collection.find_one(filter)
+        for path in paths if doc is not None else []:
+            node = doc
+            for name in path.split(".")[:-1]:
+                if name not in node:
+                    break
+                node = node[name]
+                if not isinstance(node, dict):
+                    raise WriteError(f"Cannot create field in element {{{name}: {node!r}}}", 28)
+
+    def _upsert(self, filter: dict, update: dict):
+        """An upsert's insert, as a server builds it: the filter's equalities (dotted paths
+        expanded, so `_id.campaign_id` and `_id.code` make one `_id`), then the `$set` (mongomock
+        refuses two dotted paths under `_id`). A duplicate key raises DuplicateKeyError."""
+        doc: dict = {}
+        for path, value in [*filter.items(), *update.get("$set", {}).items()]:
+            *parents, leaf = path.split(".")
+            node = doc
+            for name in parents:
+                node = node.setdefault(name, {})
+            node[leaf] = value
+        self._collection.insert_one(doc)
+        return _Upserted(doc["_id"])
 
 
 class _CompatibleDatabase:

@@ -46,7 +46,8 @@ PRODUCT_INDEXES = {
         [("_id.campaign_id", 1), ("reserveId", 1), ("date.assigned", 1), ("date.reserved", 1), ("_id.code", 1)],
         {},
     ),
-    "_id.code_1": ([("_id.code", 1)], {}),
+    # A code in any campaign, and an upload's upsert by {campaign, code, type} (one index, so a point lookup).
+    "_id.code_1__id.campaign_id_-1_type_1": ([("_id.code", 1), ("_id.campaign_id", -1), ("type", 1)], {}),
 }
 ID_INDEX = {"_id_": ([("_id", 1)], {})}
 ORIGINAL_INDEXES_TABLE = dict(ORIGINAL_INDEXES)
