@@ -347,6 +347,9 @@ def test_counts_per_campaign_and_type_by_the_status_rule(store):
     # One millisecond earlier, A1's reservation is still on.
     assert store.counts("C1", T0 - MS)["C1"][TM] == StatusCounts(available=1, reserved=3, assigned=1)
     assert store.counts("NONE", cutoff) == {}
+    # One type's pool only: the other type is not read.
+    assert store.counts("C1", cutoff, EXT) == {"C1": {EXT: StatusCounts(available=1, reserved=0, assigned=1)}}
+    assert store.counts("C2", cutoff, EXT) == {}
 
 
 # -- reservation keys -------------------------------------------------------------------------

@@ -170,8 +170,12 @@ class Store(Protocol):
         """Record the answer while `owner` still holds the lease; False if it lost it."""
 
     # -- reading
-    def counts(self, campaign_id: str | None, cutoff: datetime) -> dict[str, dict[CodeType, StatusCounts]]:
-        """Status counts per campaign and type, in one command: one campaign, or all of them (None)."""
+    def counts(
+        self, campaign_id: str | None, cutoff: datetime, code_type: CodeType | None = None
+    ) -> dict[str, dict[CodeType, StatusCounts]]:
+        """Status counts per campaign and type, in one command: one campaign, or all of them
+        (None); with `code_type`, that type's pool only (a count of a small pool beside a large
+        one reads only its own codes)."""
 
     def lookup(self, code: str, campaign_id: str | None, limit: int) -> list[StoredCode]: ...
 

@@ -487,14 +487,19 @@ class MongoStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    def counts(self, campaign_id: str | None, cutoff: datetime) -> dict[str, dict[CodeType, StatusCounts]]:
+    def counts(
+        self, campaign_id: str | None, cutoff: datetime, code_type: CodeType | None = None
+    ) -> dict[str, dict[CodeType, StatusCounts]]:
         """One aggregate over the pool index, grouped by campaign and type, the status rule
         translated into `$cond`s (a document that fits no status is counted in none)."""
         params = {rules.CUTOFF: cutoff}
         group: dict = {"_id": {"c": "$" + CAMPAIGN, "t": "$" + TYPE}}
         for status, rule in rules.STATUS_RULES.items():
             group[status.value] = {"$sum": {"$cond": [rule_expression(rule, params), 1, 0]}}
-        pipeline: list[dict] = [{"$match": {CAMPAIGN: campaign_id}}] if campaign_id is not None else []
+        match: dict = {CAMPAIGN: campaign_id} if campaign_id is not None else {}
+        if campaign_id is not None and code_type is not None:
+            match[TYPE] = code_type.value  # the pool index's second field
+        pipeline: list[dict] = [{"$match": match}] if match else []
         pipeline.append({"$group": group})
         with self._call():
             # One reply for up to LISTING_BATCH rows (a campaign and type each): the listing is one command.

@@ -784,7 +784,12 @@ class CodeService:
         return self.counts(principal, campaign_id, code_type).to_dict(parsed_status)
 
     def counts(self, principal: Principal, campaign_id: str, code_type: CodeType | str) -> StatusCounts:
-        return self.campaign_counts(principal, campaign_id)[CodeType.parse(code_type)]
+        """One type's counts: one command that reads only that type's pool."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        code_type = CodeType.parse(code_type)
+        found = self.store.counts(campaign_id, self._cutoff(self.clock()), code_type).get(campaign_id, {})
+        return found.get(code_type, StatusCounts())
 
     def campaign_counts(self, principal: Principal, campaign_id: str) -> dict[CodeType, StatusCounts]:
         """Every type's counts for one campaign, in one command (the console's refresh)."""

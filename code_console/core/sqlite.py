@@ -418,7 +418,9 @@ class SqliteStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    def counts(self, campaign_id: str | None, cutoff: datetime) -> dict[str, dict[CodeType, StatusCounts]]:
+    def counts(
+        self, campaign_id: str | None, cutoff: datetime, code_type: CodeType | None = None
+    ) -> dict[str, dict[CodeType, StatusCounts]]:
         args: list = []
         sums = ", ".join(
             f"SUM(CASE WHEN {rule_sql(rule, {rules.CUTOFF: cutoff}, args)} THEN 1 ELSE 0 END)" for rule in rules.STATUS_RULES.values()
@@ -427,6 +429,9 @@ class SqliteStore:
         if campaign_id is not None:
             where = "WHERE campaign_id = ?"
             args.append(campaign_id)
+            if code_type is not None:
+                where += " AND type = ?"
+                args.append(code_type.value)
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         with self._read() as conn:
             for campaign, type_value, *values in conn.execute(f"SELECT campaign_id, type, {sums} FROM codes {where} GROUP BY campaign_id, type", args):

@@ -457,9 +457,9 @@ class BlockingStore(FlakyStore):
         self.active = self.most = self.calls = 0
         self._lock = threading.Lock()
 
-    def counts(self, campaign_id, cutoff):
+    def counts(self, campaign_id, cutoff, code_type=None):
         if campaign_id is not None:
-            return self.inner.counts(campaign_id, cutoff)
+            return self.inner.counts(campaign_id, cutoff, code_type)
         with self._lock:
             self.calls += 1
             self.active += 1

@@ -54,9 +54,9 @@ class HeldPolls(FlakyStore):
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def counts(self, campaign_id, cutoff):
+    def counts(self, campaign_id, cutoff, code_type=None):
         if campaign_id is not None:
-            return self.inner.counts(campaign_id, cutoff)
+            return self.inner.counts(campaign_id, cutoff, code_type)
         self.entered.set()
         self.gate.wait(30)
         return self.inner.counts(campaign_id, cutoff)
