@@ -221,3 +221,31 @@ async def test_check_of_an_excel_unicode_text_file_names_its_encoding(service, t
         ]
         assert lines_of(app)[-2:] == ["  U16-1", "  U16-2"]
         assert not app.screen.query_one("#start", Button).disabled
+
+
+@pytest.mark.parametrize(
+    "campaign, hint",
+    [
+        ("", "the campaign is missing: type it above, then choose the file again"),
+        ("bad campaign", "invalid campaign id 'bad campaign': use 1-128 letters, digits, '_', '-', '.', ':' (starting with a letter or digit)"),
+    ],
+)
+async def test_a_missing_or_invalid_campaign_is_said_at_the_source_step(service, tmp_path, campaign, hint):
+    path = tmp_path / "codes.csv"
+    path.write_bytes(b"C1\nC2\n")
+    app = make_app(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        app.screen.query_one("#upload-campaign", Input).value = campaign
+        app.screen.query_one(TabbedContent).active = "tab-file"
+        await pilot.pause()
+        field = app.screen.query_one("#upload-path", Input)
+        field.focus()
+        field.value = str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one(ContentSwitcher).current == "step-source"
+        assert text(app, "#source-hint") == hint
+        assert app.focused is app.screen.query_one("#upload-campaign", Input)

@@ -37,6 +37,7 @@ from textual.worker import Worker, WorkerState
 
 from code_console.core.errors import Cancelled, CodeConsoleError, InvalidInput, NotFound
 from code_console.core.models import LOCAL_OPERATOR, CodeType, UploadProgress
+from code_console.core.service import validate_campaign_id
 from code_console.ui.dialogs.confirm import ConfirmScreen
 from code_console.ui.fit import Part, plural
 from code_console.ui.messages import KeysListed, PreviewReady, UploadCancelled, UploadFinished, UploadProgressed, UploadsListed
@@ -327,6 +328,13 @@ class UploadScreen(ConsoleScreen):
     # -- step 2: check ----------------------------------------------------------------------
 
     def check(self, plan: UploadPlan) -> None:
+        try:
+            validate_campaign_id(plan.campaign)
+        except InvalidInput as exc:
+            # Said here, at the source step, not after the file was read and the upload confirmed.
+            self.source_hint(escape("the campaign is missing: type it above, then choose the file again" if not plan.campaign else exc.message), error=True)
+            self.query_one("#upload-campaign", Input).focus()
+            return
         self.plan = plan
         self.checked = None
         start = self.query_one("#start", Button)
