@@ -71,6 +71,7 @@ def run_workload(service: CodeService, clock) -> None:
     service.count(ME, "C1", "tm")
     service.campaigns(ME)
     service.lookup(ME, "P0001")
+    service.usage(ME, "C1", "24h")
 
 
 def collection_scans(database, commands: list[tuple[str, dict]]) -> tuple[int, list[str]]:

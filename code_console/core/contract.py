@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterator, Protocol
 
 from code_console.core import status as rules
@@ -104,6 +104,29 @@ class KeyRecord:
     codes: tuple[str, ...] | None = None
 
 
+class Stamp(enum.Enum):
+    """A date a code carries that marks an event: when it was reserved, when it was assigned."""
+
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+
+
+@dataclass(frozen=True)
+class Series:
+    """Equal buckets that end at a query's `end`: bucket i (0 = oldest) holds the stamps in
+    (end - (count - i) * size, end - (count - i - 1) * size]; the series covers (end - count * size, end]."""
+
+    size: timedelta
+    count: int
+
+    def start(self, end: datetime) -> datetime:
+        return end - self.size * self.count
+
+
+# Per type and stamp, for each series asked, its bucket counts (oldest first).
+Activity = dict[tuple[CodeType, Stamp], list[list[int]]]
+
+
 class Store(Protocol):
     """What CodeService needs from a store. Every method raises StoreUnavailable when the
     store cannot be reached or does not answer in time, and nothing else for a healthy store."""
@@ -166,3 +189,8 @@ class Store(Protocol):
 
     def scan(self, campaign_id: str, batch: int) -> Iterator[StoredCode]:
         """Every document of a campaign, in batches (for `check`)."""
+
+    def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
+        """How many codes of a campaign were reserved and assigned in each bucket of each series
+        (by `date.reserved` and `date.assigned`; stamps after `end` are not counted), per type,
+        in one command. A type and stamp with no event in any series is absent."""

@@ -44,7 +44,7 @@ from code_console.core.models import (
 from code_console.core.check import CheckReport, misfits
 from code_console.core.objects import ObjectInfo, ObjectSource
 from code_console.core.clock import DatabaseClock
-from code_console.core.contract import Candidate, Change, KeyRecord, Seen, Store, StoredCode
+from code_console.core.contract import Candidate, Change, KeyRecord, Seen, Series, Stamp, Store, StoredCode
 from code_console.core.status import (
     MAY_ASSIGN,
     MAY_ASSIGN_HELD,
@@ -55,6 +55,7 @@ from code_console.core.status import (
     status_of,
 )
 from code_console.core.upload import run_upload
+from code_console.core.usage import MINUTES as USAGE_MINUTES, TypeUsage, Usage, Window
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
@@ -761,6 +762,37 @@ class CodeService:
             for problem in misfits(s):
                 report.add(problem, s.code, examples)
         return report
+
+    # -- usage --------------------------------------------------------------------------
+
+    def usage(self, principal: Principal, campaign_id: str, window: Window | str = Window.DAY) -> Usage:
+        """Reservations and assignments per hour over `window` (1h, 24h, 7d) and per minute over
+        the last hour, per type, with the available count now and time to empty (core/usage.py).
+
+        From the stored dates, by the service's clock: two store commands (the counts and one
+        aggregation of the dates). Raises InvalidInput for an unknown window."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        window = Window.parse(window)
+        now = self.clock()
+        series = (Series(timedelta(hours=1), window.hours), Series(timedelta(minutes=1), USAGE_MINUTES))
+        counts = self.store.counts(campaign_id, self._cutoff(now)).get(campaign_id, {})
+        activity = self.store.activity(campaign_id, now, series)
+        empty = [[0] * s.count for s in series]
+        types = {}
+        for code_type in CodeType:
+            assigned = activity.get((code_type, Stamp.ASSIGNED), empty)
+            reserved = activity.get((code_type, Stamp.RESERVED), empty)
+            types[code_type] = TypeUsage(
+                code_type=code_type,
+                window=window,
+                available=counts.get(code_type, StatusCounts()).available,
+                assigned_per_hour=tuple(assigned[0]),
+                reserved_per_hour=tuple(reserved[0]),
+                assigned_per_minute=tuple(assigned[1]),
+                reserved_per_minute=tuple(reserved[1]),
+            )
+        return Usage(campaign_id, window, now, types)
 
 
 KEY_LEASE = timedelta(seconds=15)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from code_console.core import status as rules
-from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode
+from code_console.core.contract import Activity, BatchWrite, Candidate, Change, KeyRecord, Seen, Series, Stamp, StoredCode
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 
@@ -337,7 +337,40 @@ class SqliteStore:
                 yield from (_stored(r) for r in rows)
 
 
+    def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
+        """One statement: per stamp column, the campaign's codes with that date in the widest
+        series, grouped by type and bucket per series (the pool index covers every column read)."""
+        end_ms = _ms(end)
+        start_ms = min(_ms(s.start(end)) for s in series)
+        selects, args = [], []
+        for stamp in Stamp:
+            column = COLUMN[rules.RESERVED if stamp is Stamp.RESERVED else rules.ASSIGNED]
+            buckets = []
+            for s in series:
+                first, size = _ms(s.start(end)), int(s.size.total_seconds() * 1000)
+                # (t - first - 1) / size in integers: the bucket of a stamp in (first, end]; NULL before it.
+                buckets.append(f"CASE WHEN {column} > ? THEN ({column} - ? - 1) / ? END")
+                args += [first, first, size]
+            selects.append(
+                f"SELECT type, '{stamp.value}', {', '.join(buckets)}, COUNT(*) FROM codes "
+                f"WHERE campaign_id = ? AND {column} > ? AND {column} <= ? GROUP BY {', '.join(str(i + 1) for i in range(len(series) + 2))}"
+            )
+            args += [campaign_id, start_ms, end_ms]
+        out: Activity = {}
+        with self._read() as conn:
+            for type_value, kind, *rest in conn.execute(" UNION ALL ".join(selects), args):
+                if type_value not in _TYPES:
+                    continue
+                *buckets, n = rest
+                counts = out.setdefault((CodeType(type_value), Stamp(kind)), [[0] * s.count for s in series])
+                for i, s in enumerate(series):
+                    if buckets[i] is not None and 0 <= buckets[i] < s.count:
+                        counts[i][buckets[i]] += n
+        return out
+
+
 _COLUMNS = "campaign_id, code, type, saved, reserved, assigned, reserve_id"
+_TYPES = frozenset(t.value for t in CodeType)
 
 
 def _home_abbreviated(path: Path) -> str:
