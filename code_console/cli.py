@@ -104,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     chk.set_defaults(handler=_check, service=True)
     chk.add_argument("campaign")
 
+    exp = sub.add_parser("export", help="write a campaign's codes of one type as CSV or JSON lines (to stdout or --output)")
+    exp.set_defaults(handler=_export)
+    exp.add_argument("campaign")
+    exp.add_argument("--type", dest="code_type", required=True)
+    exp.add_argument("--status", choices=["available", "reserved", "assigned"])
+    exp.add_argument("--format", dest="export_format", choices=["csv", "jsonl"], default="csv", help="default csv (UTF-8, a header row)")
+    exp.add_argument("--output", metavar="FILE", help="write here (replaced only once the export is complete); default stdout")
+
     serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (needs CODE_CONSOLE_MONGO_URI)")
     serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -267,6 +275,56 @@ def _check(service, me, args):
     return report.to_dict()
 
 
+def _export(args) -> int:
+    """Streams the rows to stdout or to a file written beside FILE and renamed over it when
+    complete, so an interrupted export never leaves a truncated FILE; the count goes to stderr."""
+    import os
+    import tempfile
+
+    from code_console import runtime
+    from code_console.core.export import render
+    from code_console.core.models import Channel
+
+    wired = runtime.configured(prepare=False)
+    me = runtime.operator(wired.settings, Channel.CLI)
+    print(f"code-console: store: {wired.service.describe().store}", file=sys.stderr)
+    temp = None
+    try:
+        export = wired.service.export(me, args.campaign, args.code_type, args.status)
+        bar = _CountBar("exporting", export.total) if sys.stderr.isatty() else None
+        written = [0]
+
+        def progress(rows: int) -> None:
+            written[0] = rows
+            if bar:
+                bar(rows)
+
+        try:
+            if args.output:
+                folder = os.path.dirname(os.path.abspath(args.output))
+                handle, temp = tempfile.mkstemp(prefix=".export-", dir=folder)
+                with os.fdopen(handle, "wb") as out:
+                    for chunk in render(export.records, args.export_format, progress=progress):
+                        out.write(chunk)
+                os.replace(temp, args.output)
+                temp = None
+            else:
+                out = sys.stdout.buffer
+                for chunk in render(export.records, args.export_format, progress=progress):
+                    out.write(chunk)
+                out.flush()
+        finally:
+            if bar:
+                bar.finish()
+    finally:
+        if temp is not None:
+            os.unlink(temp)
+        wired.service.close()
+    where = args.output or "standard output"
+    print(f"code-console: exported {written[0]:,} codes to {where}", file=sys.stderr)
+    return 0
+
+
 def _read_codes(service, args) -> list[str]:
     codes = list(args.codes)
     if args.codes_file:
@@ -301,6 +359,26 @@ class _ProgressBar:
         else:
             what = "checking the file"
         self._progress.update(self._task, description=what, completed=p.codes, total=p.total_codes)
+
+    def finish(self) -> None:
+        self._progress.stop()
+
+
+class _CountBar:
+    """A count against a known total on stderr, drawn by Rich (exports)."""
+
+    def __init__(self, what: str, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("codes"), TimeRemainingColumn(), console=Console(stderr=True)
+        )
+        self._task = self._progress.add_task(what, total=total or None)
+        self._progress.start()
+
+    def __call__(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
 
     def finish(self) -> None:
         self._progress.stop()

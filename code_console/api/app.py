@@ -21,7 +21,7 @@ from typing import Any, Callable
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,6 +37,7 @@ from code_console.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from code_console.api.metrics import Metrics
 from code_console.config import Settings
 from code_console.core.errors import CodeConsoleError, Forbidden, InvalidInput, StoreUnavailable
+from code_console.core.export import ExportFormat, render
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
 from code_console.core.uri import redact_uri
@@ -276,6 +277,43 @@ def create_app(
             name_errors(request, {"invalid_type": errors.MISSING_TYPE})
         counts = await core(service.count, who, campaignId, code_type, request.query_params.get("status"))
         return ok(request, counts)
+
+    @api.get(
+        "/{campaignId}/codes/export",
+        summary="Export a campaign's codes of one type (optionally one status) as CSV or JSON lines, streamed",
+        openapi_extra={
+            "parameters": [
+                schema.campaign_parameter(),
+                schema.type_parameter(True, "tm or external"),
+                {"name": "status", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["available", "reserved", "assigned"]}, "description": "one status; every code when omitted"},
+                {"name": "format", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}, "description": "csv (UTF-8, a header row) or jsonl"},
+            ]
+        },
+        response_model=None,
+        responses={
+            200: {
+                "description": "code, type, status, saved, reserved, assigned, reserveId per code, in code order; "
+                "formula-looking CSV cells start with a single quote",
+                "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}},
+            },
+            **errors_for(400, 401, 403, 503),
+        },
+    )
+    async def export_codes(request: Request, who: Principal = Depends(principal)) -> StreamingResponse:
+        campaignId = request.path_params["campaignId"]  # declared above, with its pattern
+        code_type = request.query_params.get("type")
+        if not code_type:
+            name_errors(request, {"invalid_type": errors.MISSING_TYPE})
+        fmt = ExportFormat.parse(request.query_params.get("format") or "csv")
+        # Checked and counted before the first byte, so a refusal is still a JSON error.
+        export = await core(service.export, who, campaignId, code_type, request.query_params.get("status"))
+        # A sync iterator: Starlette pulls each chunk in a worker thread, never on the event loop;
+        # a failure mid-stream ends the response early (the client sees it incomplete).
+        body = render(export.records, fmt, cancel=stopping)
+        disposition = f'attachment; filename="{export.file_name(fmt)}"'
+        return StreamingResponse(body, media_type=fmt.media_type, headers={"Content-Disposition": disposition, "Export-Total": str(export.total)})
 
     @open_routes.get(
         "/heartbeat",

@@ -194,3 +194,8 @@ class Store(Protocol):
         """How many codes of a campaign were reserved and assigned in each bucket of each series
         (by `date.reserved` and `date.assigned`; stamps after `end` are not counted), per type,
         in one command. A type and stamp with no event in any series is absent."""
+
+    def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
+        """Up to `limit` codes of a campaign in code order, those after the code `after` (None:
+        from the first): keyset paging for exports, each page one short command, so no cursor or
+        read snapshot is held between pages. Codes that are not strings are not paged."""

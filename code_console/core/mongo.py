@@ -403,6 +403,14 @@ class MongoStore:
                 yield _stored(d)
 
 
+    def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
+        """A range of the by-code index (campaign, code): an equality and a range on its two
+        fields, which SecantusDB's planner serves from that index unhinted."""
+        # A string bound matches strings only (type bracketing); `$type` instead would scan on SecantusDB.
+        flt: dict = {CAMPAIGN: campaign_id, CODE: {"$gt": after} if after is not None else {"$gte": ""}}
+        with self._call():
+            return [_stored(d) for d in self._col.find(flt).sort(CODE, 1).limit(limit)]
+
     def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
         """One aggregate: the campaign's codes with a reserved or assigned date in the widest
         series, grouped by type and, per stamp and series, the bucket the date falls in (null

@@ -55,6 +55,7 @@ from code_console.core.status import (
     status_of,
 )
 from code_console.core.upload import run_upload
+from code_console.core.export import CodeExport
 from code_console.core.usage import MINUTES as USAGE_MINUTES, TypeUsage, Usage, Window
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
@@ -794,6 +795,41 @@ class CodeService:
             )
         return Usage(campaign_id, window, now, types)
 
+    # -- export -------------------------------------------------------------------------
+
+    def export(self, principal: Principal, campaign_id: str, code_type: CodeType | str, status: Status | str | None = None) -> CodeExport:
+        """A campaign's codes of one type (and status, if given), in code order, read a page at
+        a time as the records are consumed (memory flat whatever the campaign's size).
+
+        Checks the principal and the arguments now (raising before anything is read) and counts
+        the matching codes for `total`; statuses are by the clock at this call. Render the records
+        with `export.render` (CSV or JSON lines)."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        if code_type is None or code_type == "":
+            raise InvalidInput("invalid_type", "type is required: tm or external")
+        code_type = CodeType.parse(code_type)
+        wanted = Status.parse(status) if status not in (None, "") else None
+        cutoff = self._cutoff(self.clock())
+        counts = self.store.counts(campaign_id, cutoff).get(campaign_id, {}).get(code_type, StatusCounts())
+        total = counts.get(wanted) if wanted is not None else counts.total
+
+        def records():
+            after = None
+            while True:
+                page = self.store.page(campaign_id, after, EXPORT_PAGE)
+                for s in page:
+                    if s.code_type != code_type.value:
+                        continue
+                    record = self._record(s, cutoff)
+                    if wanted is None or record.status is wanted:
+                        yield record
+                if len(page) < EXPORT_PAGE:
+                    return
+                after = page[-1].code
+
+        return CodeExport(campaign_id, code_type, wanted, total, records())
+
 
 KEY_LEASE = timedelta(seconds=15)
 KEY_WAIT_SECONDS = 30.0
@@ -803,6 +839,7 @@ KEY_RETENTION = timedelta(days=7)
 KEY_PRUNE_EVERY = 100
 LOOKUP_LIMIT = 100
 CHECK_BATCH = 1_000
+EXPORT_PAGE = 1_000
 _TYPE_VALUES = frozenset(t.value for t in CodeType)
 
 

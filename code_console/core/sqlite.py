@@ -337,6 +337,16 @@ class SqliteStore:
                 yield from (_stored(r) for r in rows)
 
 
+    def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
+        """A range of the primary key (campaign_id, code)."""
+        bound, args = ("code > ?", [after]) if after is not None else ("1 = 1", [])
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM codes WHERE campaign_id = ? AND {bound} AND typeof(code) = 'text' ORDER BY code LIMIT ?",
+                [campaign_id, *args, limit],
+            ).fetchall()
+        return [_stored(r) for r in rows]
+
     def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
         """One statement: per stamp column, the campaign's codes with that date in the widest
         series, grouped by type and bucket per series (the pool index covers every column read)."""
