@@ -104,6 +104,7 @@ def demo(settings: Settings | None = None, *, seed: bool = True) -> Runtime:
     service = open_service(settings, objects=sample.write_bucket(root / "bucket"), store_label=DEMO_STORE_LABEL)
     if seed:
         sample.seed(service)
+        sample.seed_history(service)
     pools = sorted({(f.campaign, f.code_type) for f in sample.SAMPLE_FILES if f.upload})
     return Runtime(settings, service, demo=True, traffic=sample.VerificationTraffic(service, pools), cleanups=[folder.cleanup])
 

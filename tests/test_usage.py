@@ -118,3 +118,12 @@ def test_time_to_empty_as_read(value, text):
 
 def test_rate_as_read():
     assert [describe_rate(r) for r in (0, 1 / 3, 12.5, 1234.4)] == ["0/h", "0.333/h", "12.5/h", "1,234/h"]
+
+
+def test_every_campaign_in_one_call(service, clock):
+    make_history(service, clock)
+    every = service.campaigns_usage(ME, "24h")
+    assert sorted(every) == ["C1", "C2"]
+    assert every["C1"].for_type(CodeType.TM) == service.usage(ME, "C1", "24h").for_type(CodeType.TM)
+    assert every["C2"].for_type(CodeType.TM).reserved_per_minute == only(60, b54=3)
+    assert every["C2"].for_type(CodeType.EXTERNAL).time_to_empty == timedelta(0)  # no codes of that type

@@ -306,9 +306,12 @@ def create_app(
         code_type = request.query_params.get("type")
         if not code_type:
             name_errors(request, {"invalid_type": errors.MISSING_TYPE})
-        fmt = ExportFormat.parse(request.query_params.get("format") or "csv")
+        fmt = ExportFormat.parse(request.query_params.get("format", "csv"))
+        status = request.query_params.get("status")
+        if status == "":
+            raise InvalidInput("invalid_status", "status is empty: give available, reserved or assigned, or leave it out")
         # Checked and counted before the first byte, so a refusal is still a JSON error.
-        export = await core(service.export, who, campaignId, code_type, request.query_params.get("status"))
+        export = await core(service.export, who, campaignId, code_type, status)
         # A sync iterator: Starlette pulls each chunk in a worker thread, never on the event loop;
         # a failure mid-stream ends the response early (the client sees it incomplete).
         body = render(export.records, fmt, cancel=stopping)

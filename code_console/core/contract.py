@@ -190,10 +190,11 @@ class Store(Protocol):
     def scan(self, campaign_id: str, batch: int) -> Iterator[StoredCode]:
         """Every document of a campaign, in batches (for `check`)."""
 
-    def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
-        """How many codes of a campaign were reserved and assigned in each bucket of each series
-        (by `date.reserved` and `date.assigned`; stamps after `end` are not counted), per type,
-        in one command. A type and stamp with no event in any series is absent."""
+    def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
+        """How many codes were reserved and assigned in each bucket of each series (by
+        `date.reserved` and `date.assigned`; stamps after `end` are not counted), per campaign
+        and type, in one command: one campaign, or all of them (None). A campaign with no event
+        is absent, and so is a type and stamp with none."""
 
     def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
         """Up to `limit` codes of a campaign in code order, those after the code `after` (None:

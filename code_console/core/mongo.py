@@ -411,7 +411,7 @@ class MongoStore:
         with self._call():
             return [_stored(d) for d in self._col.find(flt).sort(CODE, 1).limit(limit)]
 
-    def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
+    def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
         """One aggregate: the campaign's codes with a reserved or assigned date in the widest
         series, grouped by type and, per stamp and series, the bucket the date falls in (null
         outside it); each group's count is added to both of its stamps' buckets.
@@ -422,7 +422,7 @@ class MongoStore:
         a date in the window."""
         start = min(s.start(end) for s in series)
         window = {"$gt": start, "$lte": end}
-        group: dict = {"t": "$" + TYPE}
+        group: dict = {"c": "$" + CAMPAIGN, "t": "$" + TYPE}
         for stamp, field in ((Stamp.RESERVED, RESERVED), (Stamp.ASSIGNED, ASSIGNED)):
             ref = "$" + field
             for i, s in enumerate(series):
@@ -432,21 +432,21 @@ class MongoStore:
                 inside = {"$and": [{"$eq": [{"$type": ref}, "date"]}, {"$gt": [ref, first]}, {"$lte": [ref, end]}]}
                 group[f"{stamp.value[0]}{i}"] = {"$cond": [inside, index, None]}
         pipeline = [
-            {"$match": {CAMPAIGN: campaign_id, "$or": [{RESERVED: window}, {ASSIGNED: window}]}},
+            {"$match": {**({CAMPAIGN: campaign_id} if campaign_id is not None else {}), "$or": [{RESERVED: window}, {ASSIGNED: window}]}},
             {"$group": {"_id": group, "n": {"$sum": 1}}},
         ]
         with self._call():
             rows = list(self._col.aggregate(pipeline, hint=dict(POOL)))
-        out: Activity = {}
+        out: dict[str, Activity] = {}
         for row in rows:
             key = row["_id"]
-            if key.get("t") not in _TYPES:
+            if key.get("t") not in _TYPES or not isinstance(key.get("c"), str):
                 continue  # not the original's shape: `check` reports it
             for stamp in Stamp:
                 buckets = [key.get(f"{stamp.value[0]}{i}") for i in range(len(series))]
                 if all(b is None for b in buckets):
                     continue
-                counts = out.setdefault((CodeType(key["t"]), stamp), [[0] * s.count for s in series])
+                counts = out.setdefault(key["c"], {}).setdefault((CodeType(key["t"]), stamp), [[0] * s.count for s in series])
                 for i, s in enumerate(series):
                     if buckets[i] is not None and 0 <= int(buckets[i]) < s.count:
                         counts[i][int(buckets[i])] += row["n"]

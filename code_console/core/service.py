@@ -55,8 +55,10 @@ from code_console.core.status import (
     status_of,
 )
 from code_console.core.upload import run_upload
-from code_console.core.export import CodeExport
-from code_console.core.usage import MINUTES as USAGE_MINUTES, TypeUsage, Usage, Window
+# The export's types and writer, for front ends that reach the core through the façade only.
+from code_console.core.export import CodeExport, ExportFormat, render as render_export  # noqa: F401
+# Usage's types and wording, for front ends that reach the core through the façade only.
+from code_console.core.usage import MINUTES as USAGE_MINUTES, TypeUsage, Usage, Window, describe_rate, describe_time_to_empty  # noqa: F401
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
@@ -776,24 +778,38 @@ class CodeService:
         validate_campaign_id(campaign_id)
         window = Window.parse(window)
         now = self.clock()
+        return self._usage(campaign_id, window, now)[campaign_id]
+
+    def campaigns_usage(self, principal: Principal, window: Window | str = Window.DAY) -> dict[str, Usage]:
+        """`usage` of every campaign (each with its status counts: `Usage.summary()` is what
+        `campaigns` gives), in two commands whatever their number (the browser's refresh)."""
+        self._authorize(principal)
+        window = Window.parse(window)
+        return self._usage(None, window, self.clock())
+
+    def _usage(self, campaign_id: str | None, window: Window, now: datetime) -> dict[str, Usage]:
         series = (Series(timedelta(hours=1), window.hours), Series(timedelta(minutes=1), USAGE_MINUTES))
-        counts = self.store.counts(campaign_id, self._cutoff(now)).get(campaign_id, {})
+        counts = self.store.counts(campaign_id, self._cutoff(now))
         activity = self.store.activity(campaign_id, now, series)
         empty = [[0] * s.count for s in series]
-        types = {}
-        for code_type in CodeType:
-            assigned = activity.get((code_type, Stamp.ASSIGNED), empty)
-            reserved = activity.get((code_type, Stamp.RESERVED), empty)
-            types[code_type] = TypeUsage(
-                code_type=code_type,
-                window=window,
-                available=counts.get(code_type, StatusCounts()).available,
-                assigned_per_hour=tuple(assigned[0]),
-                reserved_per_hour=tuple(reserved[0]),
-                assigned_per_minute=tuple(assigned[1]),
-                reserved_per_minute=tuple(reserved[1]),
-            )
-        return Usage(campaign_id, window, now, types)
+        out = {}
+        for campaign in [campaign_id] if campaign_id is not None else sorted(counts):
+            found, events = counts.get(campaign, {}), activity.get(campaign, {})
+            types = {}
+            for code_type in CodeType:
+                assigned = events.get((code_type, Stamp.ASSIGNED), empty)
+                reserved = events.get((code_type, Stamp.RESERVED), empty)
+                types[code_type] = TypeUsage(
+                    code_type=code_type,
+                    window=window,
+                    counts=found.get(code_type, StatusCounts()),
+                    assigned_per_hour=tuple(assigned[0]),
+                    reserved_per_hour=tuple(reserved[0]),
+                    assigned_per_minute=tuple(assigned[1]),
+                    reserved_per_minute=tuple(reserved[1]),
+                )
+            out[campaign] = Usage(campaign, window, now, types)
+        return out
 
     # -- export -------------------------------------------------------------------------
 

@@ -347,7 +347,7 @@ class SqliteStore:
             ).fetchall()
         return [_stored(r) for r in rows]
 
-    def activity(self, campaign_id: str, end: datetime, series: tuple[Series, ...]) -> Activity:
+    def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
         """One statement: per stamp column, the campaign's codes with that date in the widest
         series, grouped by type and bucket per series (the pool index covers every column read)."""
         end_ms = _ms(end)
@@ -361,18 +361,19 @@ class SqliteStore:
                 # (t - first - 1) / size in integers: the bucket of a stamp in (first, end]; NULL before it.
                 buckets.append(f"CASE WHEN {column} > ? THEN ({column} - ? - 1) / ? END")
                 args += [first, first, size]
+            scope = "campaign_id = ? AND " if campaign_id is not None else ""
             selects.append(
-                f"SELECT type, '{stamp.value}', {', '.join(buckets)}, COUNT(*) FROM codes "
-                f"WHERE campaign_id = ? AND {column} > ? AND {column} <= ? GROUP BY {', '.join(str(i + 1) for i in range(len(series) + 2))}"
+                f"SELECT campaign_id, type, '{stamp.value}', {', '.join(buckets)}, COUNT(*) FROM codes "
+                f"WHERE {scope}{column} > ? AND {column} <= ? GROUP BY {', '.join(str(i + 1) for i in range(len(series) + 3))}"
             )
-            args += [campaign_id, start_ms, end_ms]
-        out: Activity = {}
+            args += ([campaign_id] if campaign_id is not None else []) + [start_ms, end_ms]
+        out: dict[str, Activity] = {}
         with self._read() as conn:
-            for type_value, kind, *rest in conn.execute(" UNION ALL ".join(selects), args):
+            for campaign, type_value, kind, *rest in conn.execute(" UNION ALL ".join(selects), args):
                 if type_value not in _TYPES:
                     continue
                 *buckets, n = rest
-                counts = out.setdefault((CodeType(type_value), Stamp(kind)), [[0] * s.count for s in series])
+                counts = out.setdefault(campaign, {}).setdefault((CodeType(type_value), Stamp(kind)), [[0] * s.count for s in series])
                 for i, s in enumerate(series):
                     if buckets[i] is not None and 0 <= buckets[i] < s.count:
                         counts[i][buckets[i]] += n

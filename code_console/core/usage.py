@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from code_console.core.models import CodeType, _Parsed
+from code_console.core.models import CampaignSummary, CodeType, StatusCounts, _Parsed
 
 MINUTES = 60  # the per-minute series: the last hour
 
@@ -48,16 +48,21 @@ class TypeUsage:
     """One type's usage over a window ending at `Usage.at`.
 
     `*_per_hour`: counts per hour, oldest first, `window.hours` of them; `*_per_minute`: counts per
-    minute over the last hour, oldest first, 60 of them. `available` is the count now.
+    minute over the last hour, oldest first, 60 of them. `counts`: the status counts now.
     """
 
     code_type: CodeType
     window: Window
-    available: int
+    counts: StatusCounts
     assigned_per_hour: tuple[int, ...]
     reserved_per_hour: tuple[int, ...]
     assigned_per_minute: tuple[int, ...]
     reserved_per_minute: tuple[int, ...]
+
+    @property
+    def available(self) -> int:
+        """Available codes now."""
+        return self.counts.available
 
     @property
     def assigned(self) -> int:
@@ -94,6 +99,7 @@ class TypeUsage:
         return {
             "type": self.code_type.value,
             "available": self.available,
+            "counts": self.counts.to_dict(),
             "assigned": self.assigned,
             "reserved": self.reserved,
             "assignedPerHour": round(self.assign_rate, 3),
@@ -116,6 +122,10 @@ class Usage:
 
     def for_type(self, code_type: CodeType) -> TypeUsage:
         return self.types[code_type]
+
+    def summary(self) -> CampaignSummary:
+        """The status counts it was computed with, as `CodeService.campaigns` gives them."""
+        return CampaignSummary(self.campaign_id, {t: u.counts for t, u in self.types.items()})
 
     def to_dict(self) -> dict:
         return {
