@@ -127,6 +127,25 @@ class Series:
 Activity = dict[tuple[CodeType, Stamp], list[list[int]]]
 
 
+@dataclass(frozen=True)
+class AlertRecord:
+    """The alert state of one campaign, type and kind of alert (core/alerts.py), one per key.
+
+    `low` is whether the condition held at the last check that changed it; `crossing` counts
+    the times it became true (the alert of crossing n is sent once, by the checker that wrote
+    it); `detail` is the alert as sent (JSON values); `delivered` when the webhook took it."""
+
+    key: str  # "{campaign}|{type}|{kind}"
+    campaign_id: str
+    code_type: str
+    kind: str
+    low: bool
+    crossing: int
+    changed: datetime
+    detail: dict
+    delivered: datetime | None = None
+
+
 class Store(Protocol):
     """What CodeService needs from a store. Every method raises StoreUnavailable when the
     store cannot be reached or does not answer in time, and nothing else for a healthy store."""
@@ -200,3 +219,13 @@ class Store(Protocol):
         """Up to `limit` codes of a campaign in code order, those after the code `after` (None:
         from the first): keyset paging for exports, each page one short command, so no cursor or
         read snapshot is held between pages. Codes that are not strings are not paged."""
+
+    # -- alerts
+    def alert_records(self) -> list[AlertRecord]:
+        """Every alert record (one per campaign, type and kind that ever crossed)."""
+
+    def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
+        """Write `record` only if the stored one is still `seen`: with `seen` None, insert it if
+        no record has its key; otherwise replace the record while its `low`, `crossing` and
+        `delivered` are still those of `seen`. True if written: of several checkers that saw
+        the same state, exactly one wins (so one alert is sent per crossing)."""

@@ -29,7 +29,7 @@ from pymongo import UpdateOne
 from pymongo import errors as mongo_errors
 
 from code_console.core import status as rules
-from code_console.core.contract import Activity, BatchWrite, Candidate, Change, KeyRecord, Seen, Series, Stamp, StoredCode
+from code_console.core.contract import Activity, AlertRecord, BatchWrite, Candidate, Change, KeyRecord, Seen, Series, Stamp, StoredCode
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 from code_console.core.uri import redact_uri
@@ -62,6 +62,7 @@ INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
     (CODE_ANY_CAMPAIGN, {}),
 ]
 KEYS_COLLECTION = "reservations"
+ALERTS_COLLECTION = "alerts"  # one small document per campaign, type and kind of alert (core/alerts.py)
 KEY_ID = [("_id", 1)]
 
 # Codes per command where a list goes into `$in` (SecantusDB matches `$in` in time that grows
@@ -403,6 +404,29 @@ class MongoStore:
                 yield _stored(d)
 
 
+    def alert_records(self) -> list[AlertRecord]:
+        with self._call():
+            return [_alert_record(d) for d in self._col.database[ALERTS_COLLECTION].find({})]
+
+    def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
+        """Insert-if-absent on `_id` (the key), or a compare-and-set on `_id` plus the state seen."""
+        doc = {
+            "campaign_id": record.campaign_id, "type": record.code_type, "kind": record.kind, "low": record.low,
+            "crossing": record.crossing, "changed": record.changed, "detail": record.detail, "delivered": record.delivered,
+        }
+        alerts = self._col.database[ALERTS_COLLECTION]
+        with self._call():
+            if seen is None:
+                try:
+                    alerts.insert_one({"_id": record.key, **doc})
+                    return True
+                except mongo_errors.DuplicateKeyError:
+                    return False
+            result = alerts.update_one(
+                {"_id": seen.key, "low": seen.low, "crossing": seen.crossing, "delivered": seen.delivered}, {"$set": doc}
+            )
+            return result.modified_count == 1
+
     def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
         """A range of the by-code index (campaign, code): an equality and a range on its two
         fields, which SecantusDB's planner serves from that index unhinted."""
@@ -482,6 +506,13 @@ def _stored(doc: dict) -> StoredCode:
         assigned=_aware(dates.get("assigned")),
         reserve_id=doc.get("reserveId"),
         dates_fit=_dates_fit(doc),
+    )
+
+
+def _alert_record(doc: dict) -> AlertRecord:
+    return AlertRecord(
+        key=doc["_id"], campaign_id=doc["campaign_id"], code_type=doc["type"], kind=doc["kind"], low=doc["low"],
+        crossing=doc["crossing"], changed=_aware(doc["changed"]), detail=doc.get("detail") or {}, delivered=_aware(doc.get("delivered")),
     )
 
 

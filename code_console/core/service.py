@@ -44,7 +44,7 @@ from code_console.core.models import (
 from code_console.core.check import CheckReport, misfits
 from code_console.core.objects import ObjectInfo, ObjectSource
 from code_console.core.clock import DatabaseClock
-from code_console.core.contract import Candidate, Change, KeyRecord, Seen, Series, Stamp, Store, StoredCode
+from code_console.core.contract import AlertRecord, Candidate, Change, KeyRecord, Seen, Series, Stamp, Store, StoredCode
 from code_console.core.status import (
     MAY_ASSIGN,
     MAY_ASSIGN_HELD,
@@ -810,6 +810,11 @@ class CodeService:
                 )
             out[campaign] = Usage(campaign, window, now, types)
         return out
+
+    def alerts(self, principal: Principal) -> list[AlertRecord]:
+        """Every recorded alert state (core/alerts.py), newest change first: what the console shows."""
+        self._authorize(principal)
+        return sorted(self.store.alert_records(), key=lambda r: r.changed, reverse=True)
 
     # -- export -------------------------------------------------------------------------
 

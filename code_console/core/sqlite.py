@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from code_console.core import status as rules
-from code_console.core.contract import Activity, BatchWrite, Candidate, Change, KeyRecord, Seen, Series, Stamp, StoredCode
+from code_console.core.contract import Activity, AlertRecord, BatchWrite, Candidate, Change, KeyRecord, Seen, Series, Stamp, StoredCode
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 
@@ -54,6 +54,17 @@ CREATE TABLE IF NOT EXISTS reservation_keys (
     codes TEXT
 );
 CREATE INDEX IF NOT EXISTS reservation_keys_expires ON reservation_keys (expires);
+CREATE TABLE IF NOT EXISTS alerts (
+    key TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    low INTEGER NOT NULL,
+    crossing INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    delivered INTEGER
+);
 """
 
 # Rows per statement where a list of codes goes into SQL (SQLite's default limit is 32,766 variables).
@@ -336,6 +347,30 @@ class SqliteStore:
             while rows := cursor.fetchmany(batch):
                 yield from (_stored(r) for r in rows)
 
+
+    def alert_records(self) -> list[AlertRecord]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT key, campaign_id, type, kind, low, crossing, changed, detail, delivered FROM alerts").fetchall()
+        return [AlertRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], _dt(r[6]), json.loads(r[7]), _dt(r[8])) for r in rows]
+
+    def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
+        """INSERT OR IGNORE on the key, or an UPDATE guarded by the state seen: one transaction each."""
+        values = [record.campaign_id, record.code_type, record.kind, int(record.low), record.crossing, _ms(record.changed),
+                  json.dumps(record.detail), _ms(record.delivered)]
+        with self._write() as conn:
+            if seen is None:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO alerts (key, campaign_id, type, kind, low, crossing, changed, detail, delivered) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [record.key, *values],
+                )
+            else:
+                cursor = conn.execute(
+                    "UPDATE alerts SET campaign_id = ?, type = ?, kind = ?, low = ?, crossing = ?, changed = ?, detail = ?, delivered = ? "
+                    "WHERE key = ? AND low = ? AND crossing = ? AND delivered IS ?",
+                    [*values, seen.key, int(seen.low), seen.crossing, _ms(seen.delivered)],
+                )
+            return cursor.rowcount == 1
 
     def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
         """A range of the primary key (campaign_id, code)."""
