@@ -112,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", dest="export_format", choices=["csv", "jsonl"], default="csv", help="default csv (UTF-8, a header row)")
     exp.add_argument("--output", metavar="FILE", help="write here (replaced only once the export is complete); default stdout")
 
+    wat = sub.add_parser("watch", help="check for low stock on a schedule; alerts are logged and sent to the configured webhook")
+    wat.set_defaults(handler=_watch)
+    wat.add_argument("--once", action="store_true", help="check once, print what fired as JSON, and exit")
+    wat.add_argument("--interval", type=float, metavar="SECONDS", help="between checks (default CODE_CONSOLE_ALERT_CHECK_SECONDS, 60)")
+
     serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (needs CODE_CONSOLE_MONGO_URI)")
     serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -323,6 +328,51 @@ def _export(args) -> int:
     where = args.output or "standard output"
     print(f"code-console: exported {written[0]:,} codes to {where}", file=sys.stderr)
     return 0
+
+
+def _watch(args) -> int:
+    """Alert checks alone, for deployments without the API: one line per event on stderr."""
+    import logging
+    import time
+
+    from code_console import runtime
+    from code_console.core.models import Channel
+
+    wired = runtime.configured(prepare=False)
+    me = runtime.operator(wired.settings, Channel.CLI)
+    print(f"code-console: store: {wired.service.describe().store}", file=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("code-console: %(message)s"))
+    alerts_log = logging.getLogger("code_console.alerts")
+    alerts_log.addHandler(handler)
+    alerts_log.setLevel(logging.INFO)
+    try:
+        checker = runtime.alert_checker(wired.settings, wired.service, me)
+        if args.once:
+            result = checker.check()
+            json.dump(
+                {
+                    "fired": [a.to_dict() for a in result.fired],
+                    "delivered": [a.delivery_id for a in result.delivered],
+                    "failed": [{"delivery": a.delivery_id, "problem": why} for a, why in result.failed],
+                    "recovered": result.recovered,
+                },
+                sys.stdout,
+            )
+            sys.stdout.write("\n")
+            return 1 if result.failed else 0
+        interval = args.interval or wired.settings.alert.check_seconds
+        where = wired.settings.alert.webhook_url or "no webhook (CODE_CONSOLE_ALERT_WEBHOOK_URL): logged only"
+        print(f"code-console: checking every {interval:g} s; alerts to {where}", file=sys.stderr)
+        while True:
+            try:
+                checker.check()
+            except CodeConsoleError as exc:  # the store down: say so, try again next time
+                print(f"code-console: check failed: {exc.code}: {exc.message}", file=sys.stderr)
+            time.sleep(interval)
+    finally:
+        alerts_log.removeHandler(handler)
+        wired.service.close()
 
 
 def _read_codes(service, args) -> list[str]:

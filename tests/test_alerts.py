@@ -195,3 +195,54 @@ def test_two_checkers_on_one_store_send_one_alert(store_kind, request, clock, re
     fired = sorted(a.delivery_id for r in results for a in r.fired)
     assert fired == ["C1|tm|low_stock#1", "C2|external|low_stock#1"]
     assert sorted(h[DELIVERY_HEADER.lower()] for h, _ in receiver.requests) == fired
+
+
+def test_watch_once_from_the_command_line(receiver, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = embedded_path()
+    service = CodeService(SqliteStore(path))
+    upload(service, "SHOP", "tm", "T", 40)
+    service.close()
+    env = {**os.environ, "CODE_CONSOLE_SQLITE_PATH": str(path), "CODE_CONSOLE_ALERT_WEBHOOK_URL": receiver.url,
+           "CODE_CONSOLE_ALERT_WEBHOOK_SECRET": SECRET, "CODE_CONSOLE_ALERT_THRESHOLDS": '{"SHOP": {"tm": 50}}'}
+    env.pop("CODE_CONSOLE_MONGO_URI", None)
+    run = subprocess.run([sys.executable, "-m", "code_console", "watch", "--once"], capture_output=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr.decode()
+    out = json.loads(run.stdout)
+    assert out["delivered"] == ["SHOP|tm|low_stock#1"] and out["fired"][0]["threshold"] == 50
+    assert "code-console: alert: SHOP tm: 40 codes available, below 50 (empty in no recent use)" in run.stderr.decode().splitlines()
+    assert len(receiver.requests) == 1 and receiver.verify(*receiver.requests[0])
+    again = subprocess.run([sys.executable, "-m", "code_console", "watch", "--once"], capture_output=True, env=env, timeout=120)
+    assert json.loads(again.stdout)["fired"] == [] and len(receiver.requests) == 1  # recorded in the store: not again
+    unsigned = subprocess.run([sys.executable, "-m", "code_console", "watch", "--once"], capture_output=True, timeout=120,
+                              env={**env, "CODE_CONSOLE_ALERT_WEBHOOK_SECRET": ""})
+    assert unsigned.returncode == 2 and "alert_secret_missing" in unsigned.stderr.decode()
+
+
+def test_the_api_server_checks_on_a_schedule(receiver, clock):
+    import time
+
+    from code_console.api.server import alert_loop, build_server
+    from tests.api.conftest import settings_for
+
+    service = CodeService(SqliteStore(embedded_path()), clock=clock)
+    upload(service, "API", "external", "X", 3)
+    settings = settings_for(alert_webhook_url=receiver.url, alert_webhook_secret=SECRET, alert_check_seconds=0.05, low_stock_threshold=5)
+    loop = alert_loop(settings, service)
+    server = build_server(service, settings, port=0, background=loop)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        assert server.listening.wait(15)
+        deadline = time.monotonic() + 10
+        while loop.checks < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert loop.checks >= 3  # on a schedule, and one alert for the one crossing
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    assert [h[DELIVERY_HEADER.lower()] for h, _ in receiver.requests] == ["API|external|low_stock#1"]
+    assert not loop._thread.is_alive()  # stopped with the server
