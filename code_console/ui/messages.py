@@ -54,6 +54,13 @@ class CampaignsUsageLoaded(Message):
 
 
 @dataclass
+class AlertsLoaded(Message):
+    """The recorded alert states (CodeService.alerts)."""
+
+    records: list
+
+
+@dataclass
 class ExportProgress(Message):
     done: int
     total: int

@@ -142,3 +142,20 @@ def test_bins_add_neighbours_and_keep_the_newest_whole():
     assert binned([1, 2, 3, 4, 5], 5) == ([1, 2, 3, 4, 5], 1)
     assert binned([1, 2, 3, 4, 5], 2) == ([3, 12], 3)
     assert binned(list(range(168)), 24) == ([sum(range(i * 7, i * 7 + 7)) for i in range(24)], 7)
+
+
+async def test_alerts_recorded_by_a_checker_show_in_the_console(service, clock):
+    from code_console.core.alerts import AlertChecker, AlertPolicy
+
+    service.reserve(ME, "SPRING-TOUR", "tm", 1_900)  # 100 left
+    fired = AlertChecker(service, ME, AlertPolicy(thresholds={CodeType.TM: 0, CodeType.EXTERNAL: 0}, per_campaign={"SPRING-TOUR": {"tm": 500}})).check().fired
+    assert [a.delivery_id for a in fired] == ["SPRING-TOUR|tm|low_stock#1"]
+    app = make_app(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        toasts = [n.message for n in app._notifications]
+        assert toasts == ["SPRING-TOUR tm: 100 codes available, below 500 (empty in no recent use)\nrecorded (not delivered to a webhook)"]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert str(app.screen.query_one("#panel-tm .stock").render()) == "LOW STOCK: 100 left (< 150) · alert recorded"
+        assert len(app._notifications) == 1  # shown once per crossing

@@ -17,7 +17,7 @@ from textual.worker import Worker
 from code_console.core.models import LOCAL_OPERATOR, CampaignSummary, CodeType
 from code_console.ui.fit import Part, plural
 from code_console.core.service import Window, describe_time_to_empty
-from code_console.ui.messages import CampaignsLoaded, CampaignsUsageLoaded
+from code_console.ui.messages import AlertsLoaded, CampaignsLoaded, CampaignsUsageLoaded
 from code_console.ui.policy import StoreState
 from code_console.ui.polling import Poller
 from code_console.ui.screens.base import PollingScreen
@@ -58,7 +58,7 @@ class CampaignRow(CampaignSummary):
 
 
 def soonest_empty(row: CampaignSummary) -> tuple[float, str]:
-    """(seconds, text) of the type that runs out first at its recent rate: `tm 9 d 18 h`;
+    """(seconds, text) of the type that runs out first at its recent rate: `tm 9 d 18 h`, `ext 2 h`;
     infinity and "no recent use" when nothing was assigned in the window."""
     usage = getattr(row, "usage", None)
     if usage is None:
@@ -69,7 +69,8 @@ def soonest_empty(row: CampaignSummary) -> tuple[float, str]:
             continue
         seconds = u.time_to_empty.total_seconds()
         if seconds < best[0]:
-            best = (seconds, f"{code_type.value} {describe_time_to_empty(u.time_to_empty)}")
+            short = "ext" if code_type is CodeType.EXTERNAL else code_type.value  # as the column labels say
+            best = (seconds, f"{short} {describe_time_to_empty(u.time_to_empty)}")
     return best
 
 
@@ -133,6 +134,7 @@ class BrowserScreen(PollingScreen):
         usage = self.service.campaigns_usage(ME, USAGE_WINDOW)
         self.post_message(CampaignsUsageLoaded(usage))
         self.post_message(CampaignsLoaded([u.summary() for u in usage.values()]))
+        self.post_message(AlertsLoaded(self.service.alerts(ME)))
 
     def poll_finished(self, worker: Worker) -> None:
         if self.poller is not None:
@@ -144,6 +146,9 @@ class BrowserScreen(PollingScreen):
         self.loaded = True
         self.mark_refreshed()
         self.render_rows()
+
+    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+        self.console.show_alerts(message.records)
 
     def on_campaigns_usage_loaded(self, message: CampaignsUsageLoaded) -> None:
         self.usage = message.usage  # the rows are drawn with it when CampaignsLoaded follows

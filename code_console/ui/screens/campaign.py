@@ -20,7 +20,7 @@ from code_console.ui.dialogs.reserve import ReserveDialog, ReserveOutcome
 from code_console.ui.dialogs.reserved import ReservedScreen
 from code_console.ui.fit import Part
 from code_console.core.service import Window
-from code_console.ui.messages import CodesUpdated, CountsLoaded, UsageLoaded
+from code_console.ui.messages import AlertsLoaded, CodesUpdated, CountsLoaded, UsageLoaded
 from code_console.ui.outcomes import summary, unchanged_count
 from code_console.ui.polling import Poller
 from code_console.ui.saving import file_name
@@ -107,6 +107,7 @@ class CampaignScreen(PollingScreen):
         usage = self.service.usage(ME, self.campaign, self.window)
         self.post_message(CountsLoaded(self.campaign, usage.summary().counts))
         self.post_message(UsageLoaded(self.campaign, usage))
+        self.post_message(AlertsLoaded(self.service.alerts(ME)))
 
     def poll_finished(self, worker: Worker) -> None:
         if self.poller is not None:
@@ -123,6 +124,12 @@ class CampaignScreen(PollingScreen):
             return  # a poll from before the window changed: the next one is on its way
         for code_type, usage in message.usage.types.items():
             self.query_one(f"#panel-{code_type.value}", CountPanel).show_usage(usage)
+
+    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+        self.console.show_alerts(message.records)
+        for panel in self.query(CountPanel):
+            mine = [r for r in message.records if r.low and r.campaign_id == self.campaign and r.code_type == panel.code_type.value]
+            panel.show_alert(mine[0] if mine else None)
 
     def action_window(self) -> None:
         """Rates over the next window: 1 h, 24 h, 7 d, then 1 h again."""

@@ -49,14 +49,30 @@ class CountPanel(Vertical):
             f"[dim]total[/]      {counts.total:>9,}"
         )
         self.query_one(AvailabilityChart).show(history)
+        self.show_stock()
+
+    def show_stock(self) -> None:
+        counts = self.counts
+        if counts is None:
+            return
         stock = self.query_one(".stock", Static)
+        alert = getattr(self, "alert", None)
+        # An alert recorded by `watch` or `serve` (their thresholds may differ from this console's).
+        note = "" if alert is None else (" · alert sent" if alert.delivered else " · alert recorded")
         if counts.total == 0:
             stock.update("[dim]no codes of this type[/]")
         elif self.low:
-            stock.update(f"LOW STOCK: {counts.available:,} left (< {self.threshold:,})")
+            stock.update(f"LOW STOCK: {counts.available:,} left (< {self.threshold:,}){note}")
+        elif alert is not None:
+            stock.update(f"ALERT: {alert.detail.get('message', alert.kind)}")
         else:
             stock.update(f"[dim]stock ok (warning below {self.threshold:,})[/]")
-        self.set_class(self.low, "low-stock")
+        self.set_class(self.low or alert is not None, "low-stock")
+
+    def show_alert(self, record) -> None:
+        """The active alert of this campaign and type, or None (CodeService.alerts)."""
+        self.alert = record
+        self.show_stock()
 
     def mark_stale(self, stale: bool) -> None:
         """The store stopped answering: the numbers stay, dimmed, until the next refresh."""
