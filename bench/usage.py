@@ -44,6 +44,12 @@ def run(uri: str, size: int = 20_000, hours: int = 24, per_hour: int = 100) -> d
         service.campaign_counts(ME, "U")
         times.append(time.perf_counter() - began)
     out["counts_ms_median"] = 1000 * statistics.median(times)
+    from code_console.core.export import render
+
+    counter.reset()
+    began = time.perf_counter()
+    size_bytes = sum(len(chunk) for chunk in render(service.export(ME, "U", "tm").records, "csv"))
+    out["export"] = {"codes": size, "bytes": size_bytes, "s": time.perf_counter() - began, "cmds": counter.total}
     store.collection.drop()
     store.close()
     return out
