@@ -79,7 +79,7 @@ HISTORY_PER_HOUR = {
     ("SPRING-TOUR", CodeType.TM): 120,
     ("SPRING-TOUR", CodeType.EXTERNAL): 60,
     ("PARTNER-PROMO", CodeType.EXTERNAL): 90,
-    ("VIP-PRESALE", CodeType.TM): 12,
+    ("VIP-PRESALE", CodeType.TM): 4,  # stays above the default low-stock threshold at start
 }
 
 
@@ -96,9 +96,10 @@ def seed_history(service: CodeService, hours: int = 24, per_hour=HISTORY_PER_HOU
         for (campaign, code_type), rate in per_hour.items():
             at[0] = now - timedelta(hours=hour - 1, minutes=rng.randrange(2, 60))  # its assign, a minute on, is still past
             codes = past.reserve(ME, campaign, code_type, max(1, int(rate * curve * rng.uniform(0.8, 1.2)))).codes
-            if codes:
+            assigned = codes[: int(len(codes) * 0.8)]
+            if assigned:
                 at[0] += timedelta(minutes=1)
-                past.assign(ME, campaign, codes[: int(len(codes) * 0.8)])
+                past.assign(ME, campaign, assigned)
 
 
 class VerificationTraffic:

@@ -433,7 +433,8 @@ class MongoStore:
         # A string bound matches strings only (type bracketing); `$type` instead would scan on SecantusDB.
         flt: dict = {CAMPAIGN: campaign_id, CODE: {"$gt": after} if after is not None else {"$gte": ""}}
         with self._call():
-            return [_stored(d) for d in self._col.find(flt).sort(CODE, 1).limit(limit)]
+            # batch_size: the whole page in the first reply (the default first batch is 101 documents).
+            return [_stored(d) for d in self._col.find(flt).sort(CODE, 1).limit(limit).batch_size(limit)]
 
     def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
         """One aggregate: the campaign's codes with a reserved or assigned date in the widest

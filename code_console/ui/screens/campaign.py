@@ -31,7 +31,8 @@ from code_console.ui.widgets.status import StatusLine
 
 ME = LOCAL_OPERATOR
 REFRESH = Binding.Group("Refresh")
-HINT = "v reserve · a assign · x release · u upload · e export · w window · l look up a code"
+# Fits 80 columns on one line; the footer keeps its keys (e and w are listed here and in help).
+HINT = "v reserve · a assign · x release · u upload · e export · w window · l lookup"
 WINDOWS = list(Window)
 
 
@@ -43,7 +44,7 @@ class CampaignScreen(PollingScreen):
         Binding("a", "assign", "Assign", id="campaign.assign", tooltip="assign codes, pasted or read from a file"),
         Binding("x", "release", "Release", id="campaign.release", tooltip="release codes, pasted or read from a file"),
         Binding("u", "upload", "Upload", id="campaign.upload", tooltip="upload wizard for this campaign"),
-        Binding("e", "export", "Export", id="campaign.export", tooltip="export this campaign's codes of a type (a status) to a CSV or JSON lines file"),
+        Binding("e", "export", "Export", show=False, id="campaign.export", tooltip="export this campaign's codes of a type (a status) to a CSV or JSON lines file"),
         Binding("w", "window", "Window", show=False, id="campaign.window", tooltip="rates over the last 1 h, 24 h or 7 days"),
         Binding("r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"),
         Binding("p", "pause", "Pause", show=False, id="campaign.pause", group=REFRESH),
