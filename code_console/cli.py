@@ -112,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", dest="export_format", choices=["csv", "jsonl"], default="csv", help="default csv (UTF-8, a header row)")
     exp.add_argument("--output", metavar="FILE", help="write here (replaced only once the export is complete); default stdout")
 
+    use = sub.add_parser("usage", help="reservations and assignments per hour and time to empty per type, from the stored dates")
+    use.set_defaults(handler=_usage, service=True)
+    use.add_argument("campaign")
+    use.add_argument("--window", choices=["1h", "24h", "7d"], default="24h", help="how far back the rates look (default 24h)")
+
     wat = sub.add_parser("watch", help="check for low stock on a schedule; alerts are logged and sent to the configured webhook")
     wat.set_defaults(handler=_watch)
     wat.add_argument("--once", action="store_true", help="check once, print what fired as JSON, and exit")
@@ -278,6 +283,14 @@ def _check(service, me, args):
     for kind, entry in report.to_dict()["misfits"].items():
         print(f"code-console: {entry['count']:,} documents: {entry['meaning']}", file=sys.stderr)
     return report.to_dict()
+
+
+def _usage(service, me, args):
+    usage = service.usage(me, args.campaign, args.window)
+    for code_type, pool in usage.types.items():
+        print(f"code-console: {code_type.value}: {pool.to_dict()['timeToEmpty']} at {pool.assign_rate:.3g} assigned/h over {args.window}",
+              file=sys.stderr)
+    return usage.to_dict()
 
 
 def _export(args) -> int:

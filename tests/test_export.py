@@ -152,3 +152,18 @@ def test_cli_export_to_a_file_and_to_stdout(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "code_console", "export", "CLI", "--type", "vip"], capture_output=True, env=env, timeout=120)
     assert bad.returncode == 2 and bad.stdout == b""
     assert bad.stderr.decode().splitlines()[1].startswith("code-console: invalid_type: ")
+
+
+def test_cli_usage(tmp_path):
+    path = embedded_path()
+    service = CodeService(SqliteStore(path))
+    upload(service, "USE", "tm", [f"K{i:04d}" for i in range(100)])
+    service.assign(ME, "USE", service.reserve(ME, "USE", "tm", 24).codes)
+    service.close()
+    env = {**os.environ, "CODE_CONSOLE_SQLITE_PATH": str(path)}
+    env.pop("CODE_CONSOLE_MONGO_URI", None)
+    run = subprocess.run([sys.executable, "-m", "code_console", "usage", "USE"], capture_output=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr.decode()
+    tm = json.loads(run.stdout)["types"]["tm"]
+    assert (tm["available"], tm["assigned"], tm["assignedPerHour"], tm["timeToEmpty"]) == (76, 24, 1.0, "3 d 4 h")
+    assert run.stderr.decode().splitlines()[1:] == ["code-console: tm: 3 d 4 h at 1 assigned/h over 24h", "code-console: external: empty at 0 assigned/h over 24h"]

@@ -279,6 +279,25 @@ def create_app(
         return ok(request, counts)
 
     @api.get(
+        "/{campaignId}/usage",
+        summary="Reservations and assignments per hour (and per minute over the last hour), time to empty per type",
+        openapi_extra={
+            "parameters": [
+                schema.campaign_parameter(),
+                {"name": "window", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["1h", "24h", "7d"], "default": "24h"}, "description": "how far back the rates look"},
+            ]
+        },
+        response_model=None,
+        responses={200: schema._json(schema.envelope({"type": "object"}), "per type: counts, rates, time to empty, hourly and per-minute series"),
+                   **errors_for(400, 401, 403, 503)},
+    )
+    async def usage(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        campaignId = request.path_params["campaignId"]  # declared above, with its pattern
+        found = await core(service.usage, who, campaignId, request.query_params.get("window", "24h"))
+        return ok(request, found.to_dict())
+
+    @api.get(
         "/{campaignId}/codes/export",
         summary="Export a campaign's codes of one type (optionally one status) as CSV or JSON lines, streamed",
         openapi_extra={

@@ -50,3 +50,18 @@ def test_export_refusals_are_json_errors(api, campaign):
     assert missing.status_code == 400 and error(missing)["code"] == "invalid_type"
     bad = api.get(f"/{campaign}/codes/export", params={"type": "tm", "format": "xlsx"})
     assert bad.status_code == 400 and error(bad)["code"] == "invalid_format"
+
+
+def test_usage_route(api, campaign, clock):
+    upload_csv(api, campaign, "tm", [f"U{i}" for i in range(10)])
+    codes = api.get(f"/{campaign}/reserve", params={"type": "tm", "count": 4}).json()["data"]
+    api.post(f"/{campaign}/assign", json={"codes": codes[:2]})
+    answer = api.get(f"/{campaign}/usage", params={"window": "1h"})
+    assert answer.status_code == 200
+    tm = answer.json()["data"]["types"]["tm"]
+    assert (tm["available"], tm["assigned"], tm["reserved"], tm["assignedPerHour"], tm["timeToEmpty"]) == (6, 2, 4, 2.0, "3 h")
+    assert tm["hourly"] == {"assigned": [2], "reserved": [4]} and sum(tm["lastHourPerMinute"]["assigned"]) == 2
+    assert answer.json()["data"]["window"] == "1h"
+    bad = api.get(f"/{campaign}/usage", params={"window": "2h"})
+    assert bad.status_code == 400 and error(bad)["code"] == "invalid_window"
+    assert api.get(f"/{campaign}/usage", token=hs256(isSupreme=False)).status_code == 403
