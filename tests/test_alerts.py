@@ -148,6 +148,23 @@ def test_a_refusal_is_not_retried_and_is_recorded_undelivered(service, receiver)
     assert {r.key: r.delivered for r in service.alerts(ME)} == {"C1|tm|low_stock": None}
 
 
+def test_an_undelivered_alert_is_sent_again_by_the_next_check_while_low(service, clock, receiver):
+    upload(service, "C1", "tm", "T", 5)
+    receiver.statuses = [500, 500, 500]  # every attempt of the first check fails
+    watch = checker(service, receiver)
+    first = watch.check()
+    assert len(first.failed) == 1 and len(receiver.requests) == 3
+    assert watch.check().redelivered == []  # the same instant: not yet
+    clock.advance(minutes=1)
+    second = watch.check()
+    assert second.fired == [] and second.redelivered == ["C1|tm|low_stock#1"] and len(receiver.requests) == 4
+    assert receiver.requests[-1][0][DELIVERY_HEADER.lower()] == "C1|tm|low_stock#1" and receiver.verify(*receiver.requests[-1])
+    assert receiver.bodies()[-1] == receiver.bodies()[0]  # the alert as it was, not re-read
+    clock.advance(minutes=1)
+    assert watch.check().redelivered == [] and len(receiver.requests) == 4  # delivered now: done
+    assert [r.delivered for r in service.alerts(ME)] == [T0 + timedelta(minutes=1)]
+
+
 def test_time_to_empty_under_the_horizon(service, clock, receiver):
     upload(service, "C1", "tm", "T", 100)
     policy = AlertPolicy(thresholds={CodeType.TM: 10}, horizon=timedelta(hours=48))

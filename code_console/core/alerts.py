@@ -12,6 +12,9 @@ insert-if-absent or a compare-and-set on one record per campaign, type and kind)
 checkers on one store (`code-console watch` on two hosts, API instances) send one alert per
 crossing: only the checker whose write wins sends it.
 
+An alert whose delivery failed is sent again (same delivery id) by the next check that finds
+its condition still true; one checker claims each retry, again by compare-and-set.
+
 Delivery: a JSON POST to the webhook URL (httpx, every attempt bounded by a timeout), retried
 on a connection error, a timeout, 408, 429 and 5xx with exponential backoff (backoff, 2x, 4x ...,
 at most `attempts` tries). Each POST is signed so the receiver can check it came from here:
@@ -192,6 +195,7 @@ class CheckResult:
     delivered: list[Alert] = field(default_factory=list)
     failed: list[tuple[Alert, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    redelivered: list[str] = field(default_factory=list)  # delivery ids sent late (an earlier check's failed)
 
 
 class AlertChecker:
@@ -219,8 +223,30 @@ class AlertChecker:
                 if pool.counts.total == 0:
                     continue
                 for kind, low in self._conditions(campaign_id, pool):
-                    self._step(campaign.at, campaign_id, pool, kind, low, records.get(record_key(campaign_id, code_type, kind)), result)
+                    seen = records.get(record_key(campaign_id, code_type, kind))
+                    if seen is not None and seen.low and low and seen.delivered is None:
+                        self._redeliver(campaign.at, seen, result)
+                    else:
+                        self._step(campaign.at, campaign_id, pool, kind, low, seen, result)
         return result
+
+    def _redeliver(self, now: datetime, seen: AlertRecord, result: CheckResult) -> None:
+        """An alert whose delivery failed at an earlier check, still low: one checker claims the
+        retry (a compare-and-set that moves `changed` on) and sends it again, same delivery id."""
+        if self.webhook is None or not seen.changed < now:
+            return
+        claimed = replace(seen, changed=now)
+        if not self.service.store.put_alert(claimed, seen):
+            return  # another checker is retrying it
+        delivery_id = f"{seen.key}#{seen.crossing}"
+        try:
+            attempts = deliver(self.webhook, delivery_id, seen.detail, sleep=self._sleep)
+        except AlertNotDelivered as exc:
+            log.error("alert still not delivered", extra={"alert": seen.key, "crossing": seen.crossing, "problem": str(exc)})
+            return
+        log.info("alert delivered", extra={"alert": seen.key, "crossing": seen.crossing, "attempts": attempts, "late": True})
+        result.redelivered.append(delivery_id)
+        self.service.store.put_alert(replace(claimed, delivered=self.service.clock()), claimed)
 
     def _conditions(self, campaign_id: str, pool: TypeUsage) -> list[tuple[str, bool]]:
         out = [(LOW_STOCK, pool.available < self.policy.threshold(campaign_id, pool.code_type))]

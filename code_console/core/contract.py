@@ -226,6 +226,6 @@ class Store(Protocol):
 
     def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
         """Write `record` only if the stored one is still `seen`: with `seen` None, insert it if
-        no record has its key; otherwise replace the record while its `low`, `crossing` and
-        `delivered` are still those of `seen`. True if written: of several checkers that saw
+        no record has its key; otherwise replace the record while its `low`, `crossing`,
+        `changed` and `delivered` are still those of `seen`. True if written: of several checkers that saw
         the same state, exactly one wins (so one alert is sent per crossing)."""

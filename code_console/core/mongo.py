@@ -423,7 +423,8 @@ class MongoStore:
                 except mongo_errors.DuplicateKeyError:
                     return False
             result = alerts.update_one(
-                {"_id": seen.key, "low": seen.low, "crossing": seen.crossing, "delivered": seen.delivered}, {"$set": doc}
+                {"_id": seen.key, "low": seen.low, "crossing": seen.crossing, "changed": seen.changed, "delivered": seen.delivered},
+                {"$set": doc},
             )
             return result.modified_count == 1
 

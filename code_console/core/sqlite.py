@@ -367,8 +367,8 @@ class SqliteStore:
             else:
                 cursor = conn.execute(
                     "UPDATE alerts SET campaign_id = ?, type = ?, kind = ?, low = ?, crossing = ?, changed = ?, detail = ?, delivered = ? "
-                    "WHERE key = ? AND low = ? AND crossing = ? AND delivered IS ?",
-                    [*values, seen.key, int(seen.low), seen.crossing, _ms(seen.delivered)],
+                    "WHERE key = ? AND low = ? AND crossing = ? AND changed = ? AND delivered IS ?",
+                    [*values, seen.key, int(seen.low), seen.crossing, _ms(seen.changed), _ms(seen.delivered)],
                 )
             return cursor.rowcount == 1
 
