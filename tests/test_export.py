@@ -43,8 +43,7 @@ def test_export_rows_statuses_and_formula_cells(service, clock):
     export = service.export(ME, "C1", "tm")
     assert export.total == 7 and export.file_name(__import__("code_console.core.export", fromlist=["x"]).ExportFormat.CSV) == "C1-tm.csv"
     rows = read_csv(render(export.records, "csv"))
-    saved, reserved, assigned = (T0.isoformat().replace("+00:00", "Z"), (T0 + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
-                                 (T0 + timedelta(minutes=2)).isoformat().replace("+00:00", "Z"))
+    saved, reserved, assigned = "2026-03-01T08:00:00.000Z", "2026-03-01T08:01:00.000Z", "2026-03-01T08:02:00.000Z"
     rid = reservation.reserve_id
     assert rows == [
         ["code", "type", "status", "saved", "reserved", "assigned", "reserveId"],

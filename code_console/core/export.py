@@ -1,6 +1,7 @@
 """Export: a campaign's codes of one type (optionally one status) as CSV or JSON lines, streamed.
 
-One row per code: code, type, status, saved, reserved, assigned (ISO 8601, UTC), reserveId.
+One row per code: code, type, status, saved, reserved, assigned (ISO 8601 UTC with milliseconds,
+`2026-03-01T08:00:00.000Z`), reserveId.
 
 - CSV: UTF-8 without BOM, a header row, RFC 4180 quoting, CRLF line ends. A cell a spreadsheet
   would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
@@ -71,7 +72,7 @@ def row(record: CodeRecord) -> dict:
     """One code as the export writes it (dates ISO 8601, absent values None)."""
 
     def iso(value: datetime | None) -> str | None:
-        return value.isoformat().replace("+00:00", "Z") if value else None
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None  # what MongoDB keeps
 
     return {
         "code": record.code,
