@@ -159,3 +159,20 @@ async def test_alerts_recorded_by_a_checker_show_in_the_console(service, clock):
         await settle(pilot)
         assert str(app.screen.query_one("#panel-tm .stock").render()) == "LOW STOCK: 100 left (< 150) · alert recorded"
         assert len(app._notifications) == 1  # shown once per crossing
+
+
+async def test_export_dialog_never_overwrites_a_file(service, tmp_path):
+    target = tmp_path / "taken.csv"
+    target.write_text("mine\n")
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#export-path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "a file of that name exists already (exports never overwrite)" in str(app.screen.query_one("#export-error").render())
+    assert target.read_text() == "mine\n"

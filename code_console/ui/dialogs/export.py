@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.worker import Worker, WorkerState
 
 from code_console.core.errors import Cancelled
 from code_console.core.models import LOCAL_OPERATOR, CodeType, Status
@@ -65,6 +66,7 @@ class ExportDialog(ConsoleDialog[str | None]):
         self.cancel = threading.Event()
         self.running = False
         self.suggested = str(folder / export_name(campaign, code_type, ALL, ExportFormat.CSV))
+        self.outcome: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -127,6 +129,7 @@ class ExportDialog(ConsoleDialog[str | None]):
             return
         code_type, status, fmt = self.choice()
         self.running = True
+        self.outcome = None
         self.cancel.clear()
         self.query_one("#ok", Button).disabled = True
         self.query_one("#export-error", Static).update("counting the codes…")
@@ -153,12 +156,18 @@ class ExportDialog(ConsoleDialog[str | None]):
         self.query_one("#export-error", Static).update(f"exported {message.done:,} of {message.total:,} codes… (Escape stops)")
 
     def on_export_done(self, message: ExportDone) -> None:
-        self.running = False
+        # Dismissed once the worker has ended (below): closing the dialog while its worker is
+        # still returning would cancel the worker.
         if message.stopped:
-            self.dismiss(f"export stopped after {message.rows:,} codes: no file written")
-            return
-        self.notify(f"exported {message.rows:,} codes to {message.path}", timeout=4)
-        self.dismiss(f"exported {message.rows:,} {message.what} to {message.path}")
+            self.outcome = f"export stopped after {message.rows:,} codes: no file written"
+        else:
+            self.notify(f"exported {message.rows:,} codes to {message.path}", timeout=4)
+            self.outcome = f"exported {message.rows:,} {message.what} to {message.path}"
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "file" and event.state == WorkerState.SUCCESS and self.outcome is not None:
+            self.running = False
+            self.dismiss(self.outcome)
 
     def show_error(self, verdict: Verdict) -> None:
         self.running = False
