@@ -115,6 +115,24 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--since", metavar="WHEN", help="an ISO 8601 time (UTC unless it says), a date, or a span back from now: 30m, 2h, 7d")
     hist.add_argument("--limit", default="100", metavar="N", help="at most N events (default 100, at most 1000)")
 
+    exp = sub.add_parser("export", help="write a campaign's codes of one type as CSV or JSON lines (to stdout or --output)")
+    exp.set_defaults(handler=_export)
+    exp.add_argument("campaign")
+    exp.add_argument("--type", dest="code_type", required=True)
+    exp.add_argument("--status", choices=["available", "reserved", "assigned"])
+    exp.add_argument("--format", dest="export_format", choices=["csv", "jsonl"], default="csv", help="default csv (UTF-8, a header row)")
+    exp.add_argument("--output", metavar="FILE", help="write here (replaced only once the export is complete); default stdout")
+
+    use = sub.add_parser("usage", help="reservations and assignments per hour and time to empty per type, from the stored dates")
+    use.set_defaults(handler=_usage, service=True)
+    use.add_argument("campaign")
+    use.add_argument("--window", choices=["1h", "24h", "7d"], default="24h", help="how far back the rates look (default 24h)")
+
+    wat = sub.add_parser("watch", help="check for low stock on a schedule; alerts are logged and sent to the configured webhook")
+    wat.set_defaults(handler=_watch)
+    wat.add_argument("--once", action="store_true", help="check once, print what fired as JSON, and exit")
+    wat.add_argument("--interval", type=float, metavar="SECONDS", help="between checks (default CODE_CONSOLE_ALERT_CHECK_SECONDS, 60)")
+
     serve = sub.add_parser("serve", help="serve the HTTP API for the verification service (on CODE_CONSOLE_MONGO_URI, or --embedded)")
     serve.set_defaults(handler=_serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -312,6 +330,107 @@ def _history(service, me, args):
     if page.next is not None:
         print("code-console: more events before these: raise --limit, or narrow with --since", file=sys.stderr)
     return [e.to_dict() for e in page.events]
+def _usage(service, me, args):
+    usage = service.usage(me, args.campaign, args.window)
+    for code_type, pool in usage.types.items():
+        print(f"code-console: {code_type.value}: {pool.to_dict()['timeToEmpty']} at {pool.assign_rate:.3g} assigned/h over {args.window}",
+              file=sys.stderr)
+    return usage.to_dict()
+
+
+def _export(args) -> int:
+    """Streams the rows to stdout or to a file written beside FILE and renamed over it when
+    complete, so an interrupted export never leaves a truncated FILE; the count goes to stderr."""
+    import os
+    import tempfile
+
+    from code_console import runtime
+    from code_console.core.export import render
+    from code_console.core.models import Channel
+
+    wired = runtime.configured(prepare=False)
+    me = runtime.operator(wired.settings, Channel.CLI)
+    print(f"code-console: store: {wired.service.describe().store}", file=sys.stderr)
+    temp = None
+    try:
+        export = wired.service.export(me, args.campaign, args.code_type, args.status)
+        bar = _CountBar("exporting", export.total) if sys.stderr.isatty() else None
+        written = [0]
+
+        def progress(rows: int) -> None:
+            written[0] = rows
+            if bar:
+                bar(rows)
+
+        try:
+            if args.output:
+                folder = os.path.dirname(os.path.abspath(args.output))
+                handle, temp = tempfile.mkstemp(prefix=".export-", dir=folder)
+                with os.fdopen(handle, "wb") as out:
+                    for chunk in render(export.records, args.export_format, progress=progress):
+                        out.write(chunk)
+                os.replace(temp, args.output)
+                temp = None
+            else:
+                stdout = sys.stdout.buffer
+                for chunk in render(export.records, args.export_format, progress=progress):
+                    stdout.write(chunk)
+                stdout.flush()
+        finally:
+            if bar:
+                bar.finish()
+    finally:
+        if temp is not None:
+            os.unlink(temp)
+        wired.service.close()
+    where = args.output or "standard output"
+    print(f"code-console: exported {written[0]:,} codes to {where}", file=sys.stderr)
+    return 0
+
+
+def _watch(args) -> int:
+    """Alert checks alone, for deployments without the API: one line per event on stderr."""
+    import logging
+    import time
+
+    from code_console import runtime
+    from code_console.core.models import Channel
+
+    wired = runtime.configured(prepare=False)
+    me = runtime.operator(wired.settings, Channel.CLI)
+    print(f"code-console: store: {wired.service.describe().store}", file=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("code-console: %(message)s"))
+    alerts_log = logging.getLogger("code_console.alerts")
+    alerts_log.addHandler(handler)
+    alerts_log.setLevel(logging.INFO)
+    try:
+        checker = runtime.alert_checker(wired.settings, wired.service, me)
+        if args.once:
+            result = checker.check()
+            json.dump(
+                {
+                    "fired": [a.to_dict() for a in result.fired],
+                    "delivered": [a.delivery_id for a in result.delivered],
+                    "failed": [{"delivery": a.delivery_id, "problem": why} for a, why in result.failed],
+                    "recovered": result.recovered,
+                },
+                sys.stdout,
+            )
+            sys.stdout.write("\n")
+            return 1 if result.failed else 0
+        interval = args.interval or wired.settings.alert.check_seconds
+        where = wired.settings.alert.webhook_url or "no webhook (CODE_CONSOLE_ALERT_WEBHOOK_URL): logged only"
+        print(f"code-console: checking every {interval:g} s; alerts to {where}", file=sys.stderr)
+        while True:
+            try:
+                checker.check()
+            except CodeConsoleError as exc:  # the store down: say so, try again next time
+                print(f"code-console: check failed: {exc.code}: {exc.message}", file=sys.stderr)
+            time.sleep(interval)
+    finally:
+        alerts_log.removeHandler(handler)
+        wired.service.close()
 
 
 def _read_codes(service, args) -> list[str]:
@@ -348,6 +467,26 @@ class _ProgressBar:
         else:
             what = "checking the file"
         self._progress.update(self._task, description=what, completed=p.codes, total=p.total_codes)
+
+    def finish(self) -> None:
+        self._progress.stop()
+
+
+class _CountBar:
+    """A count against a known total on stderr, drawn by Rich (exports)."""
+
+    def __init__(self, what: str, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("codes"), TimeRemainingColumn(), console=Console(stderr=True)
+        )
+        self._task = self._progress.add_task(what, total=total or None)
+        self._progress.start()
+
+    def __call__(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
 
     def finish(self) -> None:
         self._progress.stop()

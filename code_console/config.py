@@ -129,6 +129,28 @@ class AuditSettings(BaseSettings):
     retention_days: float = Field(90.0, gt=0)
     # False: no trail is recorded (nothing written besides the codes).
     enabled: bool = True
+class AlertSettings(BaseSettings):
+    """Low-stock alerts (core/alerts.py): checked by `code-console watch`, and by `code-console
+    serve` when a webhook URL is set. Thresholds are the console's (low_stock_threshold[s]),
+    overridden per campaign by `thresholds`."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX + "ALERT_", extra="ignore")
+
+    # Where alerts are POSTed as JSON; none: alerts are only recorded and logged.
+    webhook_url: str | None = None
+    # Signs each POST (HMAC-SHA256, header X-Code-Console-Signature); required with a webhook URL.
+    webhook_secret: str | None = None
+    # Alert too when a pool would run out within this many hours at its recent rate; 0: never.
+    horizon_hours: float = Field(0.0, ge=0)
+    # The window the rate is taken over: 1h, 24h or 7d.
+    window: str = "24h"
+    check_seconds: float = Field(60.0, gt=0)
+    # Each POST attempt is bounded by this; failed attempts are retried with exponential backoff.
+    timeout_seconds: float = Field(5.0, gt=0)
+    attempts: int = Field(5, ge=1, le=20)
+    backoff_seconds: float = Field(1.0, ge=0)
+    # Per-campaign thresholds, e.g. CODE_CONSOLE_ALERT_THRESHOLDS='{"SPRING-TOUR": {"tm": 500}}'.
+    thresholds: dict[str, dict[str, int]] = Field(default_factory=dict)
 
 
 GROUPS: dict[str, type[BaseSettings]] = {
@@ -139,6 +161,7 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "api": ApiSettings,
     "console": ConsoleSettings,
     "audit": AuditSettings,
+    "alert": AlertSettings,
 }
 
 
@@ -163,6 +186,7 @@ class Settings(BaseModel):
     api: ApiSettings = Field(default_factory=ApiSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    alert: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def of(cls, **values: Any) -> Settings:

@@ -7,9 +7,11 @@ reserves, assigns and releases codes at a rate the console can change or pause.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from code_console.core.errors import CodeConsoleError
@@ -72,6 +74,34 @@ def seed(service: CodeService, files=SAMPLE_FILES) -> None:
     for sample in files:
         if sample.upload:
             service.upload_from_key(ME, sample.campaign, f"codes/{sample.campaign}/{sample.code_type.value}/{sample.name}")
+
+
+# Reservations per hour in the demo's back-dated day, per pool (a day's curve is laid over them).
+HISTORY_PER_HOUR = {
+    ("SPRING-TOUR", CodeType.TM): 120,
+    ("SPRING-TOUR", CodeType.EXTERNAL): 60,
+    ("PARTNER-PROMO", CodeType.EXTERNAL): 90,
+    ("VIP-PRESALE", CodeType.TM): 4,  # stays above the default low-stock threshold at start
+}
+
+
+def seed_history(service: CodeService, hours: int = 24, per_hour=HISTORY_PER_HOUR) -> None:
+    """A day of past traffic, so that rates, time to empty and the charts have something to show
+    from the first refresh: each past hour reserves codes and assigns 80 % of them, with a
+    service whose clock is set back to that hour (the stored dates are what the rates read)."""
+    now = service.clock()
+    at = [now]
+    past = CodeService(service.store, clock=lambda: at[0], rng=random.Random(5))
+    rng = random.Random(11)
+    for hour in range(hours, 0, -1):
+        curve = 0.4 + 0.6 * max(0.0, math.sin(math.pi * (hours - hour) / hours))  # quiet at night, busy by day
+        for (campaign, code_type), rate in per_hour.items():
+            at[0] = now - timedelta(hours=hour - 1, minutes=rng.randrange(2, 60))  # its assign, a minute on, is still past
+            codes = past.reserve(ME, campaign, code_type, max(1, int(rate * curve * rng.uniform(0.8, 1.2)))).codes
+            assigned = codes[: int(len(codes) * 0.8)]
+            if assigned:
+                at[0] += timedelta(minutes=1)
+                past.assign(ME, campaign, assigned)
 
 
 class VerificationTraffic:

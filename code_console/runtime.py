@@ -114,6 +114,7 @@ def demo(settings: Settings | None = None, *, seed: bool = True) -> Runtime:
     service = open_service(settings, objects=sample.write_bucket(root / "bucket"), store_label=DEMO_STORE_LABEL)
     if seed:
         sample.seed(service)
+        sample.seed_history(service)
     pools = sorted({(f.campaign, f.code_type) for f in sample.SAMPLE_FILES if f.upload})
     return Runtime(settings, service, demo=True, traffic=sample.VerificationTraffic(service, pools), cleanups=[folder.cleanup])
 
@@ -146,3 +147,29 @@ def _login_user() -> str:
         return getpass.getuser()  # LOGNAME, USER, LNAME, USERNAME, then the password database
     except (KeyError, OSError):  # no passwd entry (a container with an arbitrary uid)
         return f"uid-{os.getuid()}"
+
+
+def alert_checker(settings: Settings, service: CodeService, principal: Principal, *, on_alert=None):
+    """The low-stock checker the settings describe (config.AlertSettings): the console's thresholds
+    per type, per-campaign overrides, the horizon and the webhook. Raises NotConfigured for a
+    webhook URL without a secret (an unsigned alert could not be told from a forged one)."""
+    from code_console.core.alerts import AlertChecker, AlertPolicy, Webhook
+    from code_console.core.models import CodeType
+    from code_console.core.usage import Window
+
+    alert, console = settings.alert, settings.console
+    thresholds = {t: int(console.low_stock_thresholds.get(t.value, console.low_stock_threshold)) for t in CodeType}
+    policy = AlertPolicy(
+        thresholds=thresholds,
+        per_campaign=alert.thresholds,
+        horizon=timedelta(hours=alert.horizon_hours) if alert.horizon_hours > 0 else None,
+        window=Window.parse(alert.window),
+    )
+    webhook = None
+    if alert.webhook_url:
+        if not alert.webhook_secret:
+            raise NotConfigured(
+                "alert_secret_missing", "CODE_CONSOLE_ALERT_WEBHOOK_URL is set but CODE_CONSOLE_ALERT_WEBHOOK_SECRET is not: alerts are signed"
+            )
+        webhook = Webhook(alert.webhook_url, alert.webhook_secret, alert.timeout_seconds, alert.attempts, alert.backoff_seconds)
+    return AlertChecker(service, principal, policy, webhook, on_alert=on_alert)

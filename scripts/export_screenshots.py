@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from code_console.core.models import LOCAL_OPERATOR as ME, CodeType  # noqa: E402
 from code_console.core.service import CodeService  # noqa: E402
 from code_console.core.sqlite import SqliteStore  # noqa: E402
-from code_console.demo import SAMPLE_FILES, VerificationTraffic, seed, write_bucket  # noqa: E402
+from code_console.demo import SAMPLE_FILES, VerificationTraffic, seed, seed_history, write_bucket  # noqa: E402
 from code_console.runtime import DEMO_STORE_LABEL  # noqa: E402
 from code_console.ui.app import CodeConsoleApp  # noqa: E402
 from code_console.ui.screens.upload import UploadScreen  # noqa: E402
@@ -45,6 +45,7 @@ def demo_service(bucket_dir: str) -> tuple[CodeService, VerificationTraffic]:
     store = SqliteStore(Path(folder) / "demo.sqlite3", label=DEMO_STORE_LABEL)
     service = CodeService(store, objects, clock=lambda: NOW, batch_size=2_000, rng=random.Random(1))
     seed(service)
+    seed_history(service)  # a day of back-dated traffic: rates, time to empty and the charts
     pools = sorted({(f.campaign, f.code_type) for f in SAMPLE_FILES if f.upload})
     return service, VerificationTraffic(service, pools, rate=200, seed=1)
 

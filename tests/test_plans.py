@@ -71,6 +71,9 @@ def run_workload(service: CodeService, clock) -> None:
     service.count(ME, "C1", "tm")
     service.campaigns(ME)
     service.lookup(ME, "P0001")
+    service.usage(ME, "C1", "24h")
+    list(service.export(ME, "C1", "tm").records)
+    service.store.page("C1", "P0050", 10)  # an export's later pages (the campaign above fits in one)
 
 
 def collection_scans(database, commands: list[tuple[str, dict]]) -> tuple[int, list[str]]:

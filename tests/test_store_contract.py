@@ -467,3 +467,50 @@ def test_prune_events_removes_those_expired_at_or_before(store):
     assert store.prune_events(E0 + timedelta(days=1)) == 2
     assert [e.id for e in store.events("C1")] == [event(2, E0 + 2 * MS).id]
     assert store.events("C1", code="A1") == [event(2, E0 + 2 * MS, expires=E0 + timedelta(days=2))]
+
+
+# -- usage, export paging, alerts (core/usage.py, core/export.py, core/alerts.py) --------------
+
+
+def test_activity_counts_reserved_and_assigned_dates_into_buckets_ending_at_end(store):
+    from code_console.core.contract import Series, Stamp
+
+    store.write_batch("C1", TM, ["A1", "A2", "A3", "A4"], T0)
+    store.write_batch("C1", EXT, ["B1"], T0)
+    store.write_batch("C2", TM, ["Z1"], T0)
+    end = T0 + timedelta(hours=3)
+    reserve(store, "C1", ["A1"], T0 + timedelta(minutes=30), "r1")  # bucket 0 of 3 hourly buckets
+    reserve(store, "C1", ["A2", "A3"], end - timedelta(minutes=10), "r2")  # bucket 2
+    store.compare_and_set("C1", Change.ASSIGN, {Seen("r2", end - timedelta(minutes=10)): ["A2"]}, end)  # exactly at end: counted
+    reserve(store, "C1", ["B1"], end + MS, "late")  # after end: not counted
+    reserve(store, "C2", ["Z1"], T0 - timedelta(hours=1), "old")  # before the series: not counted
+    series = (Series(timedelta(hours=1), 3), Series(timedelta(minutes=30), 2))
+    assert store.activity("C1", end, series) == {
+        "C1": {
+            (TM, Stamp.RESERVED): [[1, 0, 2], [0, 2]],
+            (TM, Stamp.ASSIGNED): [[0, 0, 1], [0, 1]],
+        }
+    }
+    assert store.activity(None, end, series) == store.activity("C1", end, series)
+    assert store.activity("NONE", end, series) == {}
+
+
+def test_page_reads_a_campaign_in_code_order_after_a_code(store):
+    store.write_batch("C1", TM, ["D", "B", "A"], T0)
+    store.write_batch("C1", EXT, ["C"], T0)
+    store.write_batch("C2", TM, ["AA"], T0)
+    assert [s.code for s in store.page("C1", None, 2)] == ["A", "B"]
+    assert [(s.code, s.code_type) for s in store.page("C1", "B", 10)] == [("C", "external"), ("D", "tm")]
+    assert store.page("C1", "D", 10) == []
+
+
+def test_put_alert_inserts_once_then_changes_only_the_state_it_saw(store):
+    from code_console.core.contract import AlertRecord
+
+    first = AlertRecord("C1|tm|low_stock", "C1", "tm", "low_stock", True, 1, T0, {"available": 3})
+    assert store.put_alert(first, None) is True
+    assert store.put_alert(first, None) is False  # a second checker: the key is taken
+    crossed_back = AlertRecord("C1|tm|low_stock", "C1", "tm", "low_stock", False, 1, T1, {"available": 900})
+    assert store.put_alert(crossed_back, first) is True
+    assert store.put_alert(crossed_back, first) is False  # the state seen is gone
+    assert store.alert_records() == [crossed_back]

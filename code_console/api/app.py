@@ -21,7 +21,7 @@ from typing import Any, Callable
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +38,7 @@ from code_console.api.metrics import Metrics
 from code_console.config import Settings
 from code_console.core.audit import MAX_LIMIT as MAX_EVENTS_PER_PAGE
 from code_console.core.errors import CodeConsoleError, Forbidden, InvalidInput, StoreUnavailable
+from code_console.core.export import ExportFormat, render
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
 from code_console.core.uri import redact_uri
@@ -306,6 +307,65 @@ def create_app(
             code=q.get("code"), reserve_id=q.get("reserveId"), since=q.get("since"), before=q.get("before"), limit=q.get("limit"),
         )
         return ok(request, page.to_dict())
+
+    @open_routes.api_route(
+        "/{campaignId}/usage",
+        summary="Reservations and assignments per hour (and per minute over the last hour), time to empty per type",
+        openapi_extra={
+            "parameters": [
+                schema.campaign_parameter(),
+                {"name": "window", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["1h", "24h", "7d"], "default": "24h"}, "description": "how far back the rates look"},
+            ]
+        },
+        response_model=None,
+        responses={200: schema._json(schema.envelope({"type": "object"}), "per type: counts, rates, time to empty, hourly and per-minute series"),
+                   **errors_for(400, 401, 403, 503)},
+    )
+    async def usage(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+        campaignId = request.path_params["campaignId"]  # declared above, with its pattern
+        found = await core(service.usage, who, campaignId, request.query_params.get("window", "24h"))
+        return ok(request, found.to_dict())
+
+    @api.get(
+        "/{campaignId}/codes/export",
+        summary="Export a campaign's codes of one type (optionally one status) as CSV or JSON lines, streamed",
+        openapi_extra={
+            "parameters": [
+                schema.campaign_parameter(),
+                schema.type_parameter(True, "tm or external"),
+                {"name": "status", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["available", "reserved", "assigned"]}, "description": "one status; every code when omitted"},
+                {"name": "format", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}, "description": "csv (UTF-8, a header row) or jsonl"},
+            ]
+        },
+        response_model=None,
+        responses={
+            200: {
+                "description": "code, type, status, saved, reserved, assigned, reserveId per code, in code order; "
+                "formula-looking CSV cells start with a single quote",
+                "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}},
+            },
+            **errors_for(400, 401, 403, 503),
+        },
+    )
+    async def export_codes(request: Request, who: Principal = Depends(principal)) -> StreamingResponse:
+        campaignId = request.path_params["campaignId"]  # declared above, with its pattern
+        code_type = request.query_params.get("type")
+        if not code_type:
+            name_errors(request, {"invalid_type": errors.MISSING_TYPE})
+        fmt = ExportFormat.parse(request.query_params.get("format", "csv"))
+        status = request.query_params.get("status")
+        if status == "":
+            raise InvalidInput("invalid_status", "status is empty: give available, reserved or assigned, or leave it out")
+        # Checked and counted before the first byte, so a refusal is still a JSON error.
+        export = await core(service.export, who, campaignId, code_type, status)
+        # A sync iterator: Starlette pulls each chunk in a worker thread, never on the event loop;
+        # a failure mid-stream ends the response early (the client sees it incomplete).
+        body = render(export.records, fmt, cancel=stopping)
+        disposition = f'attachment; filename="{export.file_name(fmt)}"'
+        return StreamingResponse(body, media_type=fmt.media_type, headers={"Content-Disposition": disposition, "Export-Total": str(export.total)})
 
     @open_routes.api_route(
         "/heartbeat",

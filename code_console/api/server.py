@@ -44,11 +44,13 @@ class ApiServer(uvicorn.Server):
     port (useful with --port 0) for supervisors and tests that start the server as a process.
     """
 
-    def __init__(self, config: uvicorn.Config, *, stopping: threading.Event) -> None:
+    def __init__(self, config: uvicorn.Config, *, stopping: threading.Event, background=None) -> None:
         super().__init__(config)
         self.listening = threading.Event()
         self.stopping = stopping
         self.port: int | None = None
+        # Runs while the server serves (the alert checks): start() after start-up, stop() at shutdown.
+        self.background = background
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets=sockets)
@@ -57,6 +59,8 @@ class ApiServer(uvicorn.Server):
         host, port = self.servers[0].sockets[0].getsockname()[:2]
         self.port = port
         log.info("listening", extra={"event": "listening", "host": host, "port": port})
+        if self.background is not None:
+            self.background.start()
         self.listening.set()
 
     async def shutdown(self, sockets=None) -> None:
@@ -65,6 +69,8 @@ class ApiServer(uvicorn.Server):
         # Uploads still running when the grace period ends stop at their next chunk.
         stop_uploads = asyncio.get_running_loop().call_later(grace, self.stopping.set)
         try:
+            if self.background is not None:
+                await asyncio.to_thread(self.background.stop)
             await super().shutdown(sockets=sockets)
         finally:
             stop_uploads.cancel()
@@ -72,7 +78,8 @@ class ApiServer(uvicorn.Server):
 
 
 def build_server(
-    service: CodeService, settings: Settings, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, prefix: str | None = None
+    service: CodeService, settings: Settings, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, prefix: str | None = None,
+    background=None,
 ) -> ApiServer:
     stopping = threading.Event()
     app = create_app(service, settings, prefix=prefix, stopping=stopping)
@@ -95,7 +102,20 @@ def build_server(
         h11_max_incomplete_event_size=settings.api.max_header_bytes,
         timeout_graceful_shutdown=settings.api.shutdown_timeout_seconds,  # type: ignore[arg-type]  # seconds, fractions too
     )
-    return ApiServer(config, stopping=stopping)
+    return ApiServer(config, stopping=stopping, background=background)
+
+
+def alert_loop(settings: Settings, service: CodeService):
+    """The low-stock checks the server runs on a schedule, when a webhook URL is configured
+    (without one, `code-console watch` checks and logs); None otherwise."""
+    if not settings.alert.webhook_url:
+        return None
+    from code_console import runtime
+    from code_console.core.alerts import AlertLoop
+    from code_console.core.models import Channel, Principal
+
+    checker = runtime.alert_checker(settings, service, Principal("alert-checks", supreme=True, channel=Channel.API))
+    return AlertLoop(checker, settings.alert.check_seconds)
 
 
 def check_port(port: int) -> int:
@@ -111,7 +131,7 @@ def serve(*, host: str, port: int, prefix: str | None = None, embedded: bool = F
     settings = Settings()
     TokenVerifier.from_settings(settings)  # a server no token can pass is a configuration error: say so first
     service = runtime.serving(settings, embedded=embedded).service
-    server = build_server(service, settings, host=host, port=port, prefix=prefix)
+    server = build_server(service, settings, host=host, port=port, prefix=prefix, background=alert_loop(settings, service))
     app = cast(FastAPI, server.config.app)  # the app build_server gave it
     log.info(
         "starting",

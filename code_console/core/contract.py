@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterator, Protocol
 
 from code_console.core import status as rules
@@ -104,6 +104,48 @@ class KeyRecord:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     codes: tuple[str, ...] | None = None
+
+
+class Stamp(enum.Enum):
+    """A date a code carries that marks an event: when it was reserved, when it was assigned."""
+
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+
+
+@dataclass(frozen=True)
+class Series:
+    """Equal buckets that end at a query's `end`: bucket i (0 = oldest) holds the stamps in
+    (end - (count - i) * size, end - (count - i - 1) * size]; the series covers (end - count * size, end]."""
+
+    size: timedelta
+    count: int
+
+    def start(self, end: datetime) -> datetime:
+        return end - self.size * self.count
+
+
+# Per type and stamp, for each series asked, its bucket counts (oldest first).
+Activity = dict[tuple[CodeType, Stamp], list[list[int]]]
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """The alert state of one campaign, type and kind of alert (core/alerts.py), one per key.
+
+    `low` is whether the condition held at the last check that changed it; `crossing` counts
+    the times it became true (the alert of crossing n is sent once, by the checker that wrote
+    it); `detail` is the alert as sent (JSON values); `delivered` when the webhook took it."""
+
+    key: str  # "{campaign}|{type}|{kind}"
+    campaign_id: str
+    code_type: str
+    kind: str
+    low: bool
+    crossing: int
+    changed: datetime
+    detail: dict
+    delivered: datetime | None = None
 
 
 class Store(Protocol):
@@ -203,6 +245,28 @@ class Store(Protocol):
     def prune_events(self, before: datetime) -> int:
         """Remove the events whose retention ended at or before `before`; returns how many
         (MongoDB's TTL index does it by itself: 0 there)."""
+
+    def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
+        """How many codes were reserved and assigned in each bucket of each series (by
+        `date.reserved` and `date.assigned`; stamps after `end` are not counted), per campaign
+        and type, in one command: one campaign, or all of them (None). A campaign with no event
+        is absent, and so is a type and stamp with none."""
+
+    def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
+        """Up to `limit` codes of a campaign in code order, those after the code `after` (None:
+        from the first): keyset paging for exports, each page one short command, so no cursor or
+        read snapshot is held between pages. Codes that are not strings are not paged."""
+
+    # -- alerts
+    def alert_records(self) -> list[AlertRecord]:
+        """Every alert record (one per campaign, type and kind that ever crossed)."""
+
+    def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
+        """Write `record` only if the stored one is still `seen`: with `seen` None, insert it if
+        no record has its key; otherwise replace the record while its `low`, `crossing`,
+        `changed` and `delivered` are still those of `seen`. True if written: of several checkers that saw
+        the same state, exactly one wins (so one alert is sent per crossing)."""
+
 
 def pair_case_twins(codes: list[str], stored: list[str], into: dict[str, str]) -> None:
     """Add to `into` {code: stored code} for each of `codes` whose casefold equals a stored

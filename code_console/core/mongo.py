@@ -14,6 +14,10 @@ SecantusDB's scans the collection for a filter with a field outside the index (m
 campaign against 0.5 ms for the dotted form). Writes and the candidate search also name their
 index (`hint`); the point reads do not, because SecantusDB answers a hinted find by walking
 the whole index (measured at 20,000 codes: a reservation's codes in 454 ms hinted, 7 ms not).
+The usage aggregate (`activity`) is the exception that proves the rule: its `$or` over
+date.reserved and date.assigned is a collection scan on SecantusDB unhinted, so it names the
+pool index, whose keys hold every field it reads (measured at 20,000 codes with a day of
+traffic: about 1 s, next to 1.4 s for the counts).
 tests/test_plans.py checks every query shape with explain() on a real server.
 """
 
@@ -30,7 +34,19 @@ from pymongo import UpdateOne, errors as mongo_errors
 
 from code_console.core import audit, status as rules
 from code_console.core.audit import EventRecord
-from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode, pair_case_twins
+from code_console.core.contract import (
+    Activity,
+    AlertRecord,
+    BatchWrite,
+    Candidate,
+    Change,
+    KeyRecord,
+    Seen,
+    Series,
+    Stamp,
+    StoredCode,
+    pair_case_twins,
+)
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 from code_console.core.uri import redact_uri
@@ -88,6 +104,7 @@ EVENT_INDEXES: list[tuple[list[tuple[str, int]], dict]] = [
     (EVENTS_BY_KIND, {}),
     (EVENTS_TTL, {"expireAfterSeconds": 0}),
 ]
+ALERTS_COLLECTION = "alerts"  # one small document per campaign, type and kind of alert (core/alerts.py)
 KEY_ID = [("_id", 1)]
 
 # Codes per command where a list goes into `$in` (SecantusDB matches `$in` in time that grows
@@ -528,6 +545,81 @@ class MongoStore:
                 yield _stored(d)
 
 
+    def alert_records(self) -> list[AlertRecord]:
+        with self._call():
+            return [_alert_record(d) for d in self._col.database[ALERTS_COLLECTION].find({})]
+
+    def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
+        """Insert-if-absent on `_id` (the key), or a compare-and-set on `_id` plus the state seen."""
+        doc = {
+            "campaign_id": record.campaign_id, "type": record.code_type, "kind": record.kind, "low": record.low,
+            "crossing": record.crossing, "changed": record.changed, "detail": record.detail, "delivered": record.delivered,
+        }
+        alerts = self._col.database[ALERTS_COLLECTION]
+        with self._call():
+            if seen is None:
+                try:
+                    alerts.insert_one({"_id": record.key, **doc})
+                    return True
+                except mongo_errors.DuplicateKeyError:
+                    return False
+            result = alerts.update_one(
+                {"_id": seen.key, "low": seen.low, "crossing": seen.crossing, "changed": seen.changed, "delivered": seen.delivered},
+                {"$set": doc},
+            )
+            return result.modified_count == 1
+
+    def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
+        """A range of the by-code index (campaign, code): an equality and a range on its two
+        fields, which SecantusDB's planner serves from that index unhinted."""
+        # A string bound matches strings only (type bracketing); `$type` instead would scan on SecantusDB.
+        flt: dict = {CAMPAIGN: campaign_id, CODE: {"$gt": after} if after is not None else {"$gte": ""}}
+        with self._call():
+            # batch_size: the whole page in the first reply (the default first batch is 101 documents).
+            return [_stored(d) for d in self._col.find(flt).sort(CODE, 1).limit(limit).batch_size(limit)]
+
+    def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
+        """One aggregate: the campaign's codes with a reserved or assigned date in the widest
+        series, grouped by type and, per stamp and series, the bucket the date falls in (null
+        outside it); each group's count is added to both of its stamps' buckets.
+
+        Hinted to the pool index (campaign, type, date.reserved, date.assigned), whose keys hold
+        every field of the `$match`: without the hint SecantusDB plans the `$or` as a collection
+        scan; with it, both servers walk the campaign's index keys and fetch only the codes with
+        a date in the window."""
+        start = min(s.start(end) for s in series)
+        window = {"$gt": start, "$lte": end}
+        group: dict = {"c": "$" + CAMPAIGN, "t": "$" + TYPE}
+        for stamp, field in ((Stamp.RESERVED, RESERVED), (Stamp.ASSIGNED, ASSIGNED)):
+            ref = "$" + field
+            for i, s in enumerate(series):
+                first = s.start(end)
+                # (t - first - 1 ms) // size: the bucket of a date in (first, end]; null otherwise.
+                index = {"$floor": {"$divide": [{"$subtract": [{"$subtract": [ref, first]}, 1]}, int(s.size.total_seconds() * 1000)]}}
+                inside = {"$and": [{"$eq": [{"$type": ref}, "date"]}, {"$gt": [ref, first]}, {"$lte": [ref, end]}]}
+                group[f"{stamp.value[0]}{i}"] = {"$cond": [inside, index, None]}
+        pipeline = [
+            {"$match": {**({CAMPAIGN: campaign_id} if campaign_id is not None else {}), "$or": [{RESERVED: window}, {ASSIGNED: window}]}},
+            {"$group": {"_id": group, "n": {"$sum": 1}}},
+        ]
+        with self._call():
+            rows = list(self._col.aggregate(pipeline, hint=dict(POOL)))
+        out: dict[str, Activity] = {}
+        for row in rows:
+            key = row["_id"]
+            if key.get("t") not in _TYPES or not isinstance(key.get("c"), str):
+                continue  # not the original's shape: `check` reports it
+            for stamp in Stamp:
+                buckets = [key.get(f"{stamp.value[0]}{i}") for i in range(len(series))]
+                if all(b is None for b in buckets):
+                    continue
+                counts = out.setdefault(key["c"], {}).setdefault((CodeType(key["t"]), stamp), [[0] * s.count for s in series])
+                for i, s in enumerate(series):
+                    if buckets[i] is not None and 0 <= int(buckets[i]) < s.count:
+                        counts[i][int(buckets[i])] += row["n"]
+        return out
+
+
 _TYPES = frozenset(t.value for t in CodeType)
 # An upload upsert's write errors that mean "stored, and not to be refreshed": a duplicate key
 # (the code is stored under another type) and PathNotViable (its `date` is not an object).
@@ -576,6 +668,13 @@ def _stored(doc: dict) -> StoredCode:
         reserve_id=doc.get("reserveId"),
         dates_fit=_dates_fit(doc),
         id_fits=list(key) == ["campaign_id", "code"],
+    )
+
+
+def _alert_record(doc: dict) -> AlertRecord:
+    return AlertRecord(
+        key=doc["_id"], campaign_id=doc["campaign_id"], code_type=doc["type"], kind=doc["kind"], low=doc["low"],
+        crossing=doc["crossing"], changed=_aware(doc["changed"]), detail=doc.get("detail") or {}, delivered=_aware(doc.get("delivered")),
     )
 
 

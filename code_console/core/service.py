@@ -45,7 +45,7 @@ from code_console.core.models import (
 from code_console.core.check import CheckReport, misfits
 from code_console.core.objects import ObjectInfo, ObjectSource
 from code_console.core.clock import DatabaseClock
-from code_console.core.contract import Candidate, Change, KeyRecord, Seen, Store, StoredCode
+from code_console.core.contract import AlertRecord, Candidate, Change, KeyRecord, Seen, Series, Stamp, Store, StoredCode
 from code_console.core.status import (
     MAY_ASSIGN,
     MAY_ASSIGN_HELD,
@@ -57,6 +57,10 @@ from code_console.core.status import (
 )
 from code_console.core.upload import StoredTwins, run_upload
 from code_console.core import audit
+# The export's types and writer, for front ends that reach the core through the façade only.
+from code_console.core.export import CodeExport, ExportFormat, render as render_export  # noqa: F401
+# Usage's types and wording, for front ends that reach the core through the façade only.
+from code_console.core.usage import MINUTES as USAGE_MINUTES, TypeUsage, Usage, Window, describe_rate, describe_time_to_empty  # noqa: F401
 
 CAMPAIGN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 RESERVATION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
@@ -931,6 +935,91 @@ class CodeService:
         page = self.history(principal, campaign_id, code=code, limit=limit)
         return audit.code_timeline(code, page.events, self.reservation_ttl, self.clock())
 
+    # -- usage --------------------------------------------------------------------------
+
+    def usage(self, principal: Principal, campaign_id: str, window: Window | str = Window.DAY) -> Usage:
+        """Reservations and assignments per hour over `window` (1h, 24h, 7d) and per minute over
+        the last hour, per type, with the available count now and time to empty (core/usage.py).
+
+        From the stored dates, by the service's clock: two store commands (the counts and one
+        aggregation of the dates). Raises InvalidInput for an unknown window."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        window = Window.parse(window)
+        now = self.clock()
+        return self._usage(campaign_id, window, now)[campaign_id]
+
+    def campaigns_usage(self, principal: Principal, window: Window | str = Window.DAY) -> dict[str, Usage]:
+        """`usage` of every campaign (each with its status counts: `Usage.summary()` is what
+        `campaigns` gives), in two commands whatever their number (the browser's refresh)."""
+        self._authorize(principal)
+        window = Window.parse(window)
+        return self._usage(None, window, self.clock())
+
+    def _usage(self, campaign_id: str | None, window: Window, now: datetime) -> dict[str, Usage]:
+        series = (Series(timedelta(hours=1), window.hours), Series(timedelta(minutes=1), USAGE_MINUTES))
+        counts = self.store.counts(campaign_id, self._cutoff(now))
+        activity = self.store.activity(campaign_id, now, series)
+        empty = [[0] * s.count for s in series]
+        out = {}
+        for campaign in [campaign_id] if campaign_id is not None else sorted(counts):
+            found, events = counts.get(campaign, {}), activity.get(campaign, {})
+            types = {}
+            for code_type in CodeType:
+                assigned = events.get((code_type, Stamp.ASSIGNED), empty)
+                reserved = events.get((code_type, Stamp.RESERVED), empty)
+                types[code_type] = TypeUsage(
+                    code_type=code_type,
+                    window=window,
+                    counts=found.get(code_type, StatusCounts()),
+                    assigned_per_hour=tuple(assigned[0]),
+                    reserved_per_hour=tuple(reserved[0]),
+                    assigned_per_minute=tuple(assigned[1]),
+                    reserved_per_minute=tuple(reserved[1]),
+                )
+            out[campaign] = Usage(campaign, window, now, types)
+        return out
+
+    def alerts(self, principal: Principal) -> list[AlertRecord]:
+        """Every recorded alert state (core/alerts.py), newest change first: what the console shows."""
+        self._authorize(principal)
+        return sorted(self.store.alert_records(), key=lambda r: r.changed, reverse=True)
+
+    # -- export -------------------------------------------------------------------------
+
+    def export(self, principal: Principal, campaign_id: str, code_type: CodeType | str, status: Status | str | None = None) -> CodeExport:
+        """A campaign's codes of one type (and status, if given), in code order, read a page at
+        a time as the records are consumed (memory flat whatever the campaign's size).
+
+        Checks the principal and the arguments now (raising before anything is read) and counts
+        the matching codes for `total`; statuses are by the clock at this call. Render the records
+        with `export.render` (CSV or JSON lines)."""
+        self._authorize(principal)
+        validate_campaign_id(campaign_id)
+        if code_type is None or code_type == "":
+            raise InvalidInput("invalid_type", "type is required: tm or external")
+        code_type = CodeType.parse(code_type)
+        wanted = Status.parse(status) if status not in (None, "") else None
+        cutoff = self._cutoff(self.clock())
+        counts = self.store.counts(campaign_id, cutoff).get(campaign_id, {}).get(code_type, StatusCounts())
+        total = counts.get(wanted) if wanted is not None else counts.total
+
+        def records():
+            after = None
+            while True:
+                page = self.store.page(campaign_id, after, EXPORT_PAGE)
+                for s in page:
+                    if s.code_type != code_type.value:
+                        continue
+                    record = self._record(s, cutoff)
+                    if wanted is None or record.status is wanted:
+                        yield record
+                if len(page) < EXPORT_PAGE:
+                    return
+                after = page[-1].code
+
+        return CodeExport(campaign_id, code_type, wanted, total, records())
+
 
 KEY_LEASE = timedelta(seconds=15)
 KEY_WAIT_SECONDS = 30.0
@@ -940,6 +1029,7 @@ KEY_RETENTION = timedelta(days=7)
 KEY_PRUNE_EVERY = 100
 LOOKUP_LIMIT = 100
 CHECK_BATCH = 1_000
+EXPORT_PAGE = 1_000
 _TYPE_VALUES = frozenset(t.value for t in CodeType)
 
 

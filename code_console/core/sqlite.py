@@ -22,7 +22,19 @@ from typing import Any, Iterator
 
 from code_console.core import audit, status as rules
 from code_console.core.audit import EventRecord
-from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, StoredCode, pair_case_twins
+from code_console.core.contract import (
+    Activity,
+    AlertRecord,
+    BatchWrite,
+    Candidate,
+    Change,
+    KeyRecord,
+    Seen,
+    Series,
+    Stamp,
+    StoredCode,
+    pair_case_twins,
+)
 from code_console.core.errors import StoreUnavailable
 from code_console.core.models import CodeType, Status, StatusCounts
 
@@ -76,6 +88,17 @@ CREATE TABLE IF NOT EXISTS event_codes (
     PRIMARY KEY (campaign_id, code, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS event_codes_id ON event_codes (id);
+CREATE TABLE IF NOT EXISTS alerts (
+    key TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    low INTEGER NOT NULL,
+    crossing INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    delivered INTEGER
+);
 """
 
 # Rows per statement where a list of codes goes into SQL (SQLite's default limit is 32,766 variables).
@@ -456,6 +479,73 @@ class SqliteStore:
             cursor = conn.execute(f"SELECT {_COLUMNS} FROM codes WHERE campaign_id = ?", [campaign_id])
             while rows := cursor.fetchmany(batch):
                 yield from (_stored(r) for r in rows)
+
+
+    def alert_records(self) -> list[AlertRecord]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT key, campaign_id, type, kind, low, crossing, changed, detail, delivered FROM alerts").fetchall()
+        return [AlertRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], _dt(r[6]), json.loads(r[7]), _dt(r[8])) for r in rows]
+
+    def put_alert(self, record: AlertRecord, seen: AlertRecord | None) -> bool:
+        """INSERT OR IGNORE on the key, or an UPDATE guarded by the state seen: one transaction each."""
+        values = [record.campaign_id, record.code_type, record.kind, int(record.low), record.crossing, _ms(record.changed),
+                  json.dumps(record.detail), _ms(record.delivered)]
+        with self._write() as conn:
+            if seen is None:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO alerts (key, campaign_id, type, kind, low, crossing, changed, detail, delivered) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [record.key, *values],
+                )
+            else:
+                cursor = conn.execute(
+                    "UPDATE alerts SET campaign_id = ?, type = ?, kind = ?, low = ?, crossing = ?, changed = ?, detail = ?, delivered = ? "
+                    "WHERE key = ? AND low = ? AND crossing = ? AND changed = ? AND delivered IS ?",
+                    [*values, seen.key, int(seen.low), seen.crossing, _ms(seen.changed), _ms(seen.delivered)],
+                )
+            return cursor.rowcount == 1
+
+    def page(self, campaign_id: str, after: str | None, limit: int) -> list[StoredCode]:
+        """A range of the primary key (campaign_id, code)."""
+        bound, args = ("code > ?", [after]) if after is not None else ("1 = 1", [])
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM codes WHERE campaign_id = ? AND {bound} AND typeof(code) = 'text' ORDER BY code LIMIT ?",
+                [campaign_id, *args, limit],
+            ).fetchall()
+        return [_stored(r) for r in rows]
+
+    def activity(self, campaign_id: str | None, end: datetime, series: tuple[Series, ...]) -> dict[str, Activity]:
+        """One statement: per stamp column, the campaign's codes with that date in the widest
+        series, grouped by type and bucket per series (the pool index covers every column read)."""
+        end_ms = _ms(end)
+        start_ms = min(_ms(s.start(end)) for s in series)
+        selects, args = [], []
+        for stamp in Stamp:
+            column = COLUMN[rules.RESERVED if stamp is Stamp.RESERVED else rules.ASSIGNED]
+            buckets = []
+            for s in series:
+                first, size = _ms(s.start(end)), int(s.size.total_seconds() * 1000)
+                # (t - first - 1) / size in integers: the bucket of a stamp in (first, end]; NULL before it.
+                buckets.append(f"CASE WHEN {column} > ? THEN ({column} - ? - 1) / ? END")
+                args += [first, first, size]
+            scope = "campaign_id = ? AND " if campaign_id is not None else ""
+            selects.append(
+                f"SELECT campaign_id, type, '{stamp.value}', {', '.join(buckets)}, COUNT(*) FROM codes "
+                f"WHERE {scope}{column} > ? AND {column} <= ? GROUP BY {', '.join(str(i + 1) for i in range(len(series) + 3))}"
+            )
+            args += ([campaign_id] if campaign_id is not None else []) + [start_ms, end_ms]
+        out: dict[str, Activity] = {}
+        with self._read() as conn:
+            for campaign, type_value, kind, *rest in conn.execute(" UNION ALL ".join(selects), args):
+                if type_value not in _TYPES:
+                    continue
+                *buckets, n = rest
+                counts = out.setdefault(campaign, {}).setdefault((CodeType(type_value), Stamp(kind)), [[0] * s.count for s in series])
+                for i, s in enumerate(series):
+                    if buckets[i] is not None and 0 <= buckets[i] < s.count:
+                        counts[i][buckets[i]] += n
+        return out
 
 
 _COLUMNS = "campaign_id, code, type, saved, reserved, assigned, reserve_id"

@@ -184,6 +184,21 @@ class CodeConsoleApp(App[None]):
         series.append(available)
         return list(series)
 
+    def show_alerts(self, records) -> None:
+        """Alerts recorded by `code-console watch` or `serve` (CodeService.alerts): a toast for
+        each crossing not shown yet while its condition holds; `active_alerts` for the panels."""
+        seen: set = getattr(self, "alerts_seen", set())
+        self.alerts_seen = seen
+        self.active_alerts = {r.key: r for r in records if r.low}
+        for record in sorted(self.active_alerts.values(), key=lambda r: r.changed):
+            crossing = f"{record.key}#{record.crossing}"
+            if crossing in seen:
+                continue
+            seen.add(crossing)
+            title = "Low-stock alert" if record.kind == "low_stock" else "Runs out soon"
+            sent = "sent to the webhook" if record.delivered else "recorded (not delivered to a webhook)"
+            self.notify(f"{record.detail.get('message', record.key)}\n{sent}", title=title, severity="warning", timeout=10)
+
     # -- keys -----------------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:

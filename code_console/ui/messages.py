@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     # of the core but its façade and its models.
     from code_console.core.csvcodes import FileReport
     from code_console.core.objects import ObjectInfo
+    from code_console.core.usage import Usage
 
 
 @dataclass
@@ -62,6 +63,42 @@ class CampaignsLoaded(Message):
 class CountsLoaded(Message):
     campaign: str
     counts: dict[CodeType, StatusCounts]
+
+
+@dataclass
+class UsageLoaded(Message):
+    """A campaign's rates and time to empty per type (CodeService.usage)."""
+
+    campaign: str
+    usage: Usage
+
+
+@dataclass
+class CampaignsUsageLoaded(Message):
+    """Every campaign's rates and time to empty (CodeService.campaigns_usage), by campaign id."""
+
+    usage: dict[str, Usage]
+
+
+@dataclass
+class AlertsLoaded(Message):
+    """The recorded alert states (CodeService.alerts)."""
+
+    records: list
+
+
+@dataclass
+class ExportProgress(Message):
+    done: int
+    total: int
+
+
+@dataclass
+class ExportDone(Message):
+    path: str
+    rows: int
+    what: str  # "tm codes", "reserved tm codes"
+    stopped: bool = False  # cancelled: the partial file was removed
 
 
 @dataclass

@@ -37,8 +37,8 @@ async def test_browse_reserve_save_assign_release(service, tmp_path):
         table = app.screen.query_one(DataTable)
         assert [key.value for key in table.rows] == ["PARTNER-PROMO", "SPRING-TOUR", "VIP-PRESALE"]
         # Low stock is marked in the browser too: ext 1,000 < 1,200 and tm 120 < 150.
-        assert row(app, "SPRING-TOUR") == ["SPRING-TOUR", "2,000", "0", "0", "1,000!", "0", "0"]
-        assert row(app, "VIP-PRESALE") == ["VIP-PRESALE", "120!", "0", "0", "0", "0", "0"]
+        assert row(app, "SPRING-TOUR") == ["SPRING-TOUR", "no recent use", "2,000", "0", "0", "1,000!", "0", "0"]
+        assert row(app, "VIP-PRESALE") == ["VIP-PRESALE", "no recent use", "120!", "0", "0", "0", "0", "0"]
         assert text(app, "#browser-status") == "3 campaigns · 2 low on stock (!) · sorted by campaign · manual refresh · enter opens"
 
         await pilot.press("down", "enter")
@@ -108,7 +108,7 @@ async def test_browse_reserve_save_assign_release(service, tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BrowserScreen)
-        assert row(app, "SPRING-TOUR") == ["SPRING-TOUR", "1,997", "0", "3", "1,000!", "0", "0"]
+        assert row(app, "SPRING-TOUR") == ["SPRING-TOUR", "tm 665 d 16 h", "1,997", "0", "3", "1,000!", "0", "0"]
 
 
 async def test_cancelled_confirmation_changes_nothing_and_keeps_the_form(service):
@@ -161,7 +161,7 @@ async def test_filter_as_you_type_and_sort_by_any_column(service):
         assert "1 of 3 campaigns" in text(app, "#browser-status")
         await pilot.press("escape")  # clears the filter, back to the table
         assert [key.value for key in table.rows] == ["PARTNER-PROMO", "SPRING-TOUR", "VIP-PRESALE"]
-        await pilot.press("s")  # by tm available, ascending
+        await pilot.press("s", "s")  # by time to empty, then by tm available, ascending
         assert [key.value for key in table.rows] == ["PARTNER-PROMO", "VIP-PRESALE", "SPRING-TOUR"]
         await pilot.press("S")  # reversed
         assert [key.value for key in table.rows] == ["SPRING-TOUR", "VIP-PRESALE", "PARTNER-PROMO"]
@@ -486,7 +486,7 @@ async def test_refresh_never_piles_polls_up(bucket, clock):
         await settle(pilot)
         # The four presses collapse into one poll after the slow one.
         assert browser.poller.polls == 2 and store.calls == 2 and store.most == 1
-        assert row(app, "SPRING-TOUR")[1] == "2,000"
+        assert row(app, "SPRING-TOUR")[2] == "2,000"
 
 
 async def test_timed_polls_run_one_after_another(bucket, clock):

@@ -132,7 +132,7 @@ async def test_the_activity_feed_is_live(clock):
         await settle(pilot)
         app.open_campaign("SPRING-TOUR")
         await settle(pilot)
-        await pilot.press("e")
+        await pilot.press("h")
         await settle(pilot)
         assert isinstance(app.screen, ActivityScreen)
         events = service.history(ALICE, "SPRING-TOUR").events

@@ -42,9 +42,9 @@ async def test_the_browser_shows_the_original_s_campaigns_with_exact_counts(orig
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         assert [key.value for key in app.screen.query_one(DataTable).rows] == ["ORIG-1", "ORIG-2"]
-        # campaign, then tm available / reserved / assigned, then external's
-        assert row(app, "ORIG-1") == ["ORIG-1", "15", "4", "4", "5", "1", "1"]
-        assert row(app, "ORIG-2") == ["ORIG-2", "1", "0", "2", "0", "0", "0"]
+        # campaign, time to empty, then tm available / reserved / assigned, then external's
+        assert row(app, "ORIG-1") == ["ORIG-1", "tm 5 d", "15", "4", "4", "5", "1", "1"]
+        assert row(app, "ORIG-2") == ["ORIG-2", "tm 12 h", "1", "0", "2", "0", "0", "0"]
         assert app.sub_title.startswith("mongodb://127.0.0.1:")
 
         await pilot.press("enter")

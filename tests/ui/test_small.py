@@ -44,12 +44,12 @@ async def test_paused_says_how_to_resume(service):
         await settle(pilot)
         await pilot.press("down", "enter")
         await settle(pilot)
-        assert text(app, "#campaign-title") == "SPRING-TOUR · refresh every 30 s · r refresh now · p pause"
+        assert text(app, "#campaign-title") == "SPRING-TOUR · rates over 24h · w window · refresh every 30 s · r refresh now · p pause"
         await pilot.press("p")
-        assert text(app, "#campaign-title") == "SPRING-TOUR · refresh paused · r refresh now · p resume"
+        assert text(app, "#campaign-title") == "SPRING-TOUR · rates over 24h · w window · refresh paused · r refresh now · p resume"
         assert [b.binding.action for b in app.screen.active_bindings.values() if b.binding.key == "p" and b.enabled] == ["resume"]
         await pilot.press("p")
-        assert text(app, "#campaign-title") == "SPRING-TOUR · refresh every 30 s · r refresh now · p pause"
+        assert text(app, "#campaign-title") == "SPRING-TOUR · rates over 24h · w window · refresh every 30 s · r refresh now · p pause"
 
 
 async def test_one_is_singular(service):

@@ -12,7 +12,8 @@ import asyncio
 
 import pytest
 
-from code_console.core.models import LOCAL_OPERATOR as ME
+from code_console.core.models import LOCAL_OPERATOR as ME, CodeType
+from code_console.demo import seed_history
 from code_console.ui.screens.upload import UploadScreen
 
 from tests.ui.conftest import make_app, make_service, settle
@@ -46,6 +47,43 @@ def test_campaign_panels_and_chart(snap_compare, service, size):
             service.reserve(ME, "SPRING-TOUR", "external", count // 3).codes
             await pilot.press("r")
             await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+HISTORY = {("SPRING-TOUR", CodeType.TM): 40, ("SPRING-TOUR", CodeType.EXTERNAL): 20}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_campaign_rates_time_to_empty_and_charts(snap_compare, service, size):
+    """A day of traffic behind the campaign: rates, time to empty and assignments per hour."""
+    seed_history(service, per_hour=HISTORY)
+
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_campaign_last_hour_per_minute(snap_compare, service, size):
+    """The 1 h window: rates over the last hour, assignments per minute."""
+    seed_history(service, per_hour=HISTORY)
+
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("w", "w")  # 24 h -> 7 d -> 1 h
+        await settle(pilot)
+
+    assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_export_dialog(snap_compare, service, size):
+    async def run_before(pilot):
+        await open_campaign(pilot, 1)
+        await pilot.press("e")
+        await settle(pilot)
 
     assert snap_compare(make_app(service), terminal_size=size, run_before=run_before)
 

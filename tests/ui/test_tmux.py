@@ -46,11 +46,11 @@ def test_every_screen_fits_80_columns(demo):
     assert rows[-1].startswith("/ Filter s Sort u Upload l Lookup t Traffic ? Help q Quit")
 
     demo.keys("Down", "Enter")
-    rows = demo.wait_for("SPRING-TOUR · refresh every", "q Quit")
+    rows = demo.wait_for("SPRING-TOUR · 24h · w window · refresh every", "q Quit")
     fits(
         rows,
-        (1, r"SPRING-TOUR · refresh every 1 s · r refresh now · p pause"),
-        (-3, r"v reserve · a assign · x release · u upload · r refresh · l look up a code"),
+        (1, r"SPRING-TOUR · 24h · w window · refresh every 1 s · r refresh now · p pause"),
+        (-3, r"v reserve · a assign · x release · u upload · e export · w window · l lookup"),
     )
     assert rows[-1].startswith("esc Back v Reserve a Assign x Release u Upload ? Help q Quit")
     assert re.search(r"available(, \d+ refresh(es)?| codes over the last)", "\n".join(rows))
@@ -69,7 +69,12 @@ def test_every_screen_fits_80_columns(demo):
     # After Escape, wait for the screen to change: an Escape followed at once by a key is alt+key.
     demo.keys("Escape")
     rows = demo.wait_for("reserved 5 of 5 tm codes", f"reserveId {reserve_id}")
-    fits(rows, (1, r"SPRING-TOUR · refresh every 1 s · r refresh now · p pause"), (-4, r"reserved 5 of 5 tm codes"), (-3, rf"reserveId {reserve_id}"))
+    fits(
+        rows,
+        (1, r"SPRING-TOUR · 24h · w window · refresh every 1 s · r refresh now · p pause"),
+        (-4, r"reserved 5 of 5 tm codes"),
+        (-3, rf"reserveId {reserve_id}"),
+    )
 
     demo.keys("a")
     fits(demo.wait_for("Assign codes in SPRING-TOUR"))

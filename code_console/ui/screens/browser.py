@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.text import Text
@@ -15,7 +18,8 @@ from textual.worker import Worker
 
 from code_console.core.models import LOCAL_OPERATOR, CampaignSummary, CodeType
 from code_console.ui.fit import Part, plural
-from code_console.ui.messages import CampaignsLoaded
+from code_console.core.service import Window, describe_time_to_empty
+from code_console.ui.messages import AlertsLoaded, CampaignsLoaded, CampaignsUsageLoaded
 from code_console.ui.policy import StoreState
 from code_console.ui.polling import Poller
 from code_console.ui.screens.base import PollingScreen
@@ -24,6 +28,9 @@ from code_console.ui.widgets.header import ConsoleHeader
 from code_console.ui.widgets.inputs import FormInput
 from code_console.ui.widgets.status import StatusLine
 from code_console.ui.widgets.tables import RowTable
+
+if TYPE_CHECKING:
+    from code_console.core.usage import Usage
 
 ME = LOCAL_OPERATOR
 SORT = Binding.Group("Sort")
@@ -39,9 +46,39 @@ COLUMNS: list[tuple[str, Callable[[CampaignSummary], Any], CodeType | None]] = [
     ("ext resv", lambda s: s.for_type(CodeType.EXTERNAL).reserved, None),
     ("ext asgn", lambda s: s.for_type(CodeType.EXTERNAL).assigned, None),
 ]
+# Time to empty at the last 24 h's rate, the type that runs out first (sorted by when): second,
+# so that it shows at 80 columns, where the last columns scroll.
+COLUMNS.insert(1, ("empty in", lambda s: soonest_empty(s), None))
+USAGE_WINDOW = Window.DAY
+
+
+@dataclass(frozen=True)
+class CampaignRow(CampaignSummary):
+    """A campaign's counts and, once loaded, its usage over the browser's window."""
+
+    usage: Usage | None = None
+
+
+def soonest_empty(row: CampaignSummary) -> tuple[float, str]:
+    """(seconds, text) of the type that runs out first at its recent rate: `tm 9 d 18 h`, `ext 2 h`;
+    infinity and "no recent use" when nothing was assigned in the window."""
+    usage = getattr(row, "usage", None)
+    if usage is None:
+        return math.inf, ""
+    best: tuple[float, str] = (math.inf, describe_time_to_empty(None))
+    for code_type, u in usage.types.items():
+        if row.for_type(code_type).total == 0 or u.time_to_empty is None:
+            continue
+        seconds = u.time_to_empty.total_seconds()
+        if seconds < best[0]:
+            short = "ext" if code_type is CodeType.EXTERNAL else code_type.value  # as the column labels say
+            best = (seconds, f"{short} {describe_time_to_empty(u.time_to_empty)}")
+    return best
 
 
 def _cell(value, low: bool = False) -> Text:
+    if isinstance(value, tuple):  # (sort key, text)
+        return Text(value[1], style="dim" if value[0] == math.inf else "")
     if isinstance(value, int):
         # Marked as well as coloured: a monochrome terminal shows it too.
         return Text(f"{value:,}!" if low else f"{value:,} ", justify="right", style="bold red" if low else "")
@@ -69,6 +106,7 @@ class BrowserScreen(PollingScreen):
     def __init__(self) -> None:
         super().__init__()
         self.summaries: dict[str, CampaignSummary] = {}
+        self.usage: dict = {}
         self.loaded = False
         self.sort_column = 0
         self.sort_reverse = False
@@ -96,7 +134,11 @@ class BrowserScreen(PollingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="campaigns")
     def load_campaigns(self) -> None:
         self.console.ensure_ready()
-        self.post_message(CampaignsLoaded(self.service.campaigns(self.me)))
+        # One counts command and one aggregation: the usage carries the counts.
+        usage = self.service.campaigns_usage(self.me, USAGE_WINDOW)
+        self.post_message(CampaignsUsageLoaded(usage))
+        self.post_message(CampaignsLoaded([u.summary() for u in usage.values()]))
+        self.post_message(AlertsLoaded(self.service.alerts(self.me)))
 
     def poll_finished(self, worker: Worker) -> None:
         if self.poller is not None:
@@ -104,10 +146,16 @@ class BrowserScreen(PollingScreen):
         self.show_status()
 
     def on_campaigns_loaded(self, message: CampaignsLoaded) -> None:
-        self.summaries = {s.campaign_id: s for s in message.campaigns}
+        self.summaries = {s.campaign_id: CampaignRow(s.campaign_id, s.counts, self.usage.get(s.campaign_id)) for s in message.campaigns}
         self.loaded = True
         self.mark_refreshed()
         self.render_rows()
+
+    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+        self.console.show_alerts(message.records)
+
+    def on_campaigns_usage_loaded(self, message: CampaignsUsageLoaded) -> None:
+        self.usage = message.usage  # the rows are drawn with it when CampaignsLoaded follows
 
     # -- rendering ------------------------------------------------------------------------
 
@@ -142,7 +190,7 @@ class BrowserScreen(PollingScreen):
             for summary in rows:
                 for index, text in enumerate(self.cells(summary)):
                     if table.get_cell(summary.campaign_id, str(index)) != text:
-                        table.update_cell(summary.campaign_id, str(index), text)
+                        table.update_cell(summary.campaign_id, str(index), text, update_width=True)
         else:
             selected = current[table.cursor_row] if current and 0 <= table.cursor_row < len(current) else None
             with self.app.batch_update():

@@ -19,7 +19,8 @@ from code_console.ui.dialogs.outcome import OutcomeScreen
 from code_console.ui.dialogs.reserve import ReserveDialog, ReserveOutcome
 from code_console.ui.dialogs.reserved import ReservedScreen
 from code_console.ui.fit import Part
-from code_console.ui.messages import CodesUpdated, CountsLoaded
+from code_console.core.service import Window
+from code_console.ui.messages import AlertsLoaded, CodesUpdated, CountsLoaded, UsageLoaded
 from code_console.ui.outcomes import summary, unchanged_count
 from code_console.ui.polling import Poller
 from code_console.ui.saving import file_name
@@ -31,7 +32,9 @@ from code_console.ui.widgets.status import StatusLine
 
 ME = LOCAL_OPERATOR
 REFRESH = Binding.Group("Refresh")
-HINT = "v reserve · a assign · x release · u upload · r refresh · l look up a code"
+# Fits 80 columns on one line; the footer keeps its keys (e and w are listed here and in help).
+HINT = "v reserve · a assign · x release · u upload · e export · w window · l lookup"
+WINDOWS = list(Window)
 
 
 class CampaignScreen(PollingScreen):
@@ -42,10 +45,16 @@ class CampaignScreen(PollingScreen):
         Binding("a", "assign", "Assign", id="campaign.assign", tooltip="assign codes, pasted or read from a file"),
         Binding("x", "release", "Release", id="campaign.release", tooltip="release codes, pasted or read from a file"),
         Binding("u", "upload", "Upload", id="campaign.upload", tooltip="upload wizard for this campaign"),
-        Binding("e", "activity", "Activity", show=False, id="campaign.activity", tooltip="the campaign's live activity: who changed what, newest first"),
+        Binding(
+            "h", "activity", "Activity", show=False, id="campaign.activity", tooltip="the campaign's live activity (history): who changed what, newest first"
+        ),
         Binding(
             "r", "refresh", "Refresh", show=False, id="campaign.refresh", group=REFRESH, tooltip="refresh the counts now, pause or resume the timed refresh"
         ),
+        Binding(
+            "e", "export", "Export", show=False, id="campaign.export", tooltip="export this campaign's codes of a type (a status) to a CSV or JSON lines file"
+        ),
+        Binding("w", "window", "Window", show=False, id="campaign.window", tooltip="rates over the last 1 h, 24 h or 7 days"),
         Binding("p", "pause", "Pause", show=False, id="campaign.pause", group=REFRESH),
         Binding("p", "resume", "Resume", show=False, id="campaign.resume", group=REFRESH),
     ]
@@ -55,6 +64,7 @@ class CampaignScreen(PollingScreen):
         self.campaign = campaign
         self.poller: Poller | None = None
         self.last_type = CodeType.TM
+        self.window = Window.DAY
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader()
@@ -80,6 +90,8 @@ class CampaignScreen(PollingScreen):
         self.query_one("#campaign-title", StatusLine).show(
             Part(Text(self.campaign, style="bold"), 10),
             Part(Text(stale, style="bold red"), 9) if stale else Part("", 0),
+            Part(f"rates over {self.window.value}", 6, short=self.window.value),
+            Part("w window", 1),
             Part(poll, 5),
             Part("r refresh now", 2),
             Part("p resume" if paused else "p pause", 3),
@@ -100,8 +112,11 @@ class CampaignScreen(PollingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def load_counts(self) -> None:
         self.console.ensure_ready()
-        counts = self.service.campaign_counts(self.me, self.campaign)
-        self.post_message(CountsLoaded(self.campaign, counts))
+        # One counts command and one aggregation: the usage carries the counts.
+        usage = self.service.usage(self.me, self.campaign, self.window)
+        self.post_message(CountsLoaded(self.campaign, usage.summary().counts))
+        self.post_message(UsageLoaded(self.campaign, usage))
+        self.post_message(AlertsLoaded(self.service.alerts(self.me)))
 
     def poll_finished(self, worker: Worker) -> None:
         if self.poller is not None:
@@ -112,6 +127,33 @@ class CampaignScreen(PollingScreen):
         for code_type, counts in message.counts.items():
             history = self.console.record_available(self.campaign, code_type, counts.available)
             self.query_one(f"#panel-{code_type.value}", CountPanel).show(counts, history)
+
+    def on_usage_loaded(self, message: UsageLoaded) -> None:
+        if message.usage.window is not self.window:
+            return  # a poll from before the window changed: the next one is on its way
+        for code_type, usage in message.usage.types.items():
+            self.query_one(f"#panel-{code_type.value}", CountPanel).show_usage(usage)
+
+    def on_alerts_loaded(self, message: AlertsLoaded) -> None:
+        self.console.show_alerts(message.records)
+        for panel in self.query(CountPanel):
+            mine = [r for r in message.records if r.low and r.campaign_id == self.campaign and r.code_type == panel.code_type.value]
+            panel.show_alert(mine[0] if mine else None)
+
+    def action_window(self) -> None:
+        """Rates over the next window: 1 h, 24 h, 7 d, then 1 h again."""
+        self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
+        self.show_title()
+        self.action_refresh()
+
+    def action_export(self) -> None:
+        from code_console.ui.dialogs.export import ExportDialog
+
+        self.app.push_screen(ExportDialog(self.campaign, self.last_type, self.console.save_dir), self._exported)
+
+    def _exported(self, outcome: str | None) -> None:
+        if outcome:
+            self.show_result(escape(outcome))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -179,4 +221,6 @@ class CampaignScreen(PollingScreen):
         yield SystemCommand("Pause or resume refresh", "Stop or restart the timed refresh", self.action_pause)
         yield SystemCommand("Upload codes", f"Open the upload wizard for {self.campaign}", self.action_upload)
         yield SystemCommand("Activity", f"Who changed what in {self.campaign}, live", self.action_activity)
+        yield SystemCommand("Export codes", f"Write {self.campaign}'s codes of a type (a status) to a file", self.action_export)
+        yield SystemCommand("Change the rate window", "Rates and time to empty over 1 h, 24 h or 7 days", self.action_window)
         yield SystemCommand("Back to campaigns", "Return to the campaign browser", self.action_back)
