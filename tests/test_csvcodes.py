@@ -363,3 +363,19 @@ def test_a_column_number_beyond_the_first_row_is_refused_naming_it():
     assert err.value.code == "no_such_column"
     assert err.value.line == 2
     assert err.value.message == "line 2: column 99 was chosen but the first row has 2 columns ('A1', '10')"
+
+
+@pytest.mark.parametrize(
+    "data, line",
+    [
+        ("code\nODD01\nODD02\n".encode("utf-16") + b"\x00", 4),  # an odd byte at the end
+        ("code\nOK1\n".encode("utf-16") + b"\x00\xd8" + "X1\n".encode("utf-16-le"), 3),  # a lone surrogate
+    ],
+)
+def test_invalid_utf16_is_refused_naming_its_line_never_a_traceback(data, line):
+    with pytest.raises(BadFile) as err:
+        list(iter_codes(io.BytesIO(data), max_length=128))
+    assert (err.value.code, err.value.line) == ("invalid_utf16", line)
+    assert err.value.message.endswith(
+        "is not valid UTF-16 text (a byte is missing or a surrogate stands alone): save the file as CSV UTF-8"
+    )

@@ -34,6 +34,7 @@ file costs little more than the csv module itself.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -79,6 +80,11 @@ CODE_COLUMN_NAMES = frozenset(
 
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
 _SURROGATE = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of invalid UTF-8
+# What invalid UTF-16 (an odd byte at the end, a lone surrogate) decodes to: a lone low
+# surrogate no valid text decodes to, found and refused with its line like invalid UTF-8.
+_BAD_UTF16 = "\udc00"
+_UTF16_ERRORS = "code-console-bad-utf16"
+codecs.register_error(_UTF16_ERRORS, lambda exc: (_BAD_UTF16, exc.end))
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[Ee]\+\d{1,3}")  # 1.23457E+11, 4,687E+11 (a decimal comma)
 _WORD_BREAKS = re.compile(r"[\s_\-]+")
 _SEP_LINE = re.compile(r'"?sep=(.)"?[ \r\n]*', re.IGNORECASE | re.DOTALL)
@@ -195,9 +201,10 @@ class CodeReader:
         self._raw = _CountingReader(source)
         buffered = io.BufferedReader(self._raw, READ_CHUNK)
         self.encoding, self._encoding_problem = _encoding(buffered)
+        utf16 = self.encoding.startswith("utf-16")
         self._text = io.TextIOWrapper(
-            buffered, encoding="utf-16" if self.encoding.startswith("utf-16") else "utf-8-sig",
-            errors="surrogateescape", newline="",
+            buffered, encoding="utf-16" if utf16 else "utf-8-sig",
+            errors=_UTF16_ERRORS if utf16 else "surrogateescape", newline="",
         )
         self._checks = _FileChecks(count_duplicates)
         self._at_end = False  # the csv reader has taken the end-of-file sentinel line
@@ -672,6 +679,12 @@ def _not_text(values: list[str], line: int) -> BadFile | None:
     for value in values:
         if "\x00" in value:
             return BadFile("not_text", "contains a NUL byte: this is not a text file", line)
+        if not value.isascii() and _BAD_UTF16 in value:
+            return BadFile(
+                "invalid_utf16",
+                "is not valid UTF-16 text (a byte is missing or a surrogate stands alone): save the file as CSV UTF-8",
+                line,
+            )
         if not value.isascii() and _SURROGATE.search(value):
             return BadFile(
                 "invalid_utf8",

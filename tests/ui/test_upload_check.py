@@ -249,3 +249,24 @@ async def test_a_missing_or_invalid_campaign_is_said_at_the_source_step(service,
         assert app.screen.query_one(ContentSwitcher).current == "step-source"
         assert text(app, "#source-hint") == hint
         assert app.focused is app.screen.query_one("#upload-campaign", Input)
+
+
+async def test_with_no_bucket_configured_the_wizard_opens_on_a_local_file(clock, tmp_path):
+    from code_console.core.service import CodeService
+
+    from tests.stores import embedded_store
+
+    service = CodeService(embedded_store(), None, clock=clock)
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_upload("SOLO")
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "tab-file"
+        assert app.focused is app.screen.query_one("#upload-path", Input)
+        path = tmp_path / "codes.csv"
+        path.write_bytes(b"S1\nS2\n")
+        app.focused.value = str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one(ContentSwitcher).current == "step-check"

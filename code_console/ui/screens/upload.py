@@ -232,7 +232,8 @@ class UploadScreen(ConsoleScreen):
                 with Horizontal(classes="field"):
                     yield Label("campaign ")
                     yield FormInput(self.campaign, id="upload-campaign", placeholder="campaign id")
-                with TabbedContent(id="source-tabs"):
+                # With no bucket configured the only source that can work is a local file: open on it.
+                with TabbedContent(id="source-tabs", initial="tab-bucket" if self.console.backends.objects else "tab-file"):
                     with TabPane(f"Bucket key ({self.bucket_label()})", id="tab-bucket"):
                         yield OptionList(id="keys")
                     with TabPane("Local file", id="tab-file"):
@@ -275,7 +276,9 @@ class UploadScreen(ConsoleScreen):
         return self.console.backends.objects or "no bucket configured"
 
     def on_mount(self) -> None:
-        if self.campaign:
+        if self.campaign and not self.console.backends.objects:
+            self.query_one("#upload-path", Input).focus()
+        elif self.campaign:
             self.list_keys(self.campaign)
             self.query_one("#keys", OptionList).focus()
         else:
@@ -289,7 +292,9 @@ class UploadScreen(ConsoleScreen):
     @on(Input.Submitted, "#upload-campaign")
     def campaign_submitted(self, event: Input.Submitted) -> None:
         self.campaign = event.value.strip()
-        if self.campaign:
+        if self.campaign and not self.console.backends.objects:
+            self.query_one("#upload-path", Input).focus()
+        elif self.campaign:
             self.list_keys(self.campaign)
             self.query_one("#keys", OptionList).focus()
 
