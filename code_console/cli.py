@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--reserve-id", help="only the changes of this reservation")
     hist.add_argument("--since", metavar="WHEN", help="an ISO 8601 time (UTC unless it says), a date, or a span back from now: 30m, 2h, 7d")
     hist.add_argument("--limit", default="100", metavar="N", help="at most N events (default 100, at most 1000)")
+    hist.add_argument("--before", metavar="CURSOR", help="the next page: the cursor the previous page printed on stderr")
 
     exp = sub.add_parser("export", help="write a campaign's codes of one type as CSV or JSON lines (to stdout or --output)")
     exp.set_defaults(handler=_export)
@@ -326,10 +327,14 @@ def _check(service, me, args):
 
 
 def _history(service, me, args):
-    page = service.history(me, args.campaign, code=args.code, reserve_id=args.reserve_id, since=args.since, limit=args.limit)
+    page = service.history(
+        me, args.campaign, code=args.code, reserve_id=args.reserve_id, since=args.since, before=args.before, limit=args.limit
+    )
     if page.next is not None:
-        print("code-console: more events before these: raise --limit, or narrow with --since", file=sys.stderr)
+        print(f"code-console: more events before these: add --before {page.next} for the next page", file=sys.stderr)
     return [e.to_dict() for e in page.events]
+
+
 def _usage(service, me, args):
     usage = service.usage(me, args.campaign, args.window)
     for code_type, pool in usage.types.items():

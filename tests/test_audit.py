@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from code_console.core.audit import AuditTrail, EventRecord, code_timeline, parse_since
-from code_console.core.errors import InvalidInput
+from code_console.core.errors import Conflict, InvalidInput
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
 
@@ -349,3 +349,31 @@ def test_a_code_given_twice_keeps_its_outcome_and_is_named_repeated(audited):
     e = only(audited, kind="assigned")
     assert e.to_dict()["codes"] == {"A1": "assigned", "A2": "assigned", "NOPE": "not_found"}
     assert e.details == {"in": 5, "updated": 2, "repeated": ["A1", "NOPE"]}
+
+
+def test_a_released_reservations_id_cannot_become_anothers_key(audited):
+    """Found by attacking: A reserves and releases; B passes A's reserveId as its key and gets a
+    reservation under it; A's late assign naming its id then takes B's code. The trail remembers
+    that the id was a reservation's, so the key is refused."""
+    audited.upload_from_file(ALICE, "C1", "tm", io.BytesIO(FILE))
+    first = audited.reserve(BOB, "C1", "tm", 2)
+    audited.release_reservation(BOB, "C1", first.reserve_id)
+    with pytest.raises(Conflict) as err:
+        audited.reserve(VERIFIER, "C1", "tm", 2, key=first.reserve_id)
+    assert err.value.code == "reservation_id_in_use"
+    assert audited.count(ALICE, "C1", "tm") == {"available": 4, "reserved": 0, "assigned": 0}
+
+
+def test_a_keyed_retry_is_not_recorded_again(audited):
+    audited.upload_from_file(ALICE, "C1", "tm", io.BytesIO(FILE))
+    first = audited.reserve(VERIFIER, "C1", "tm", 2, key="k-9")
+    again = audited.reserve(VERIFIER, "C1", "tm", 2, key="k-9")
+    assert again == first and again.replayed and not first.replayed
+    assert len(audited.history(ALICE, "C1", kind="reserved").events) == 1
+
+
+def test_since_far_in_the_past_or_future_is_everything_or_nothing(audited):
+    audited.upload_from_file(ALICE, "C1", "tm", io.BytesIO(FILE))
+    assert len(audited.history(ALICE, "C1", since="999999w").events) == 1
+    assert audited.history(ALICE, "C1", since="2300-01-01").events == []
+    assert audited.history(ALICE, "C1", since="9999-12-31").events == []

@@ -76,7 +76,10 @@ def test_a_codes_full_life_through_the_command_line(run, tmp_path):
     assert [(e["kind"], e["actor"]) for e in held] == [("released", "bob"), ("reserved", "bob")]
     limited = as_(run, "dave", "history", "CAMP", "--limit", "2")
     assert [e["kind"] for e in lines(limited)] == ["assigned", "released"]
-    assert notes(limited) == ["code-console: more events before these: raise --limit, or narrow with --since"]
+    cursor = lines(limited)[-1]["id"]
+    assert notes(limited) == [f"code-console: more events before these: add --before {cursor} for the next page"]
+    following = lines(as_(run, "dave", "history", "CAMP", "--limit", "2", "--before", cursor))
+    assert [e["kind"] for e in following] == [e["kind"] for e in history[2:4]]
     assert lines(as_(run, "dave", "history", "CAMP", "--since", "2999-01-01")) == []
     assert len(lines(as_(run, "dave", "history", "CAMP", "--since", "1h"))) == 5
 

@@ -238,7 +238,11 @@ def create_app(
         count, code_type = request.query_params.get("count"), request.query_params.get("type")
         if not count or not code_type:
             name_errors(request, {"invalid_count": errors.MISSING_RESERVE_PARAMS, "invalid_type": errors.MISSING_RESERVE_PARAMS})
-        key = request.headers.get("idempotency-key")
+        keys = request.headers.getlist("idempotency-key")
+        if len(keys) > 1:
+            # Which one the client meant cannot be known; using the first could reserve twice.
+            raise InvalidInput("invalid_key", f"{len(keys)} Idempotency-Key headers were sent: send one")
+        key = keys[0] if keys else None
         reservation = await core(service.reserve, who, campaignId, code_type, count, key=key)
         return ok(request, list(reservation.codes), headers={"Reservation-Id": reservation.reserve_id})
 

@@ -212,7 +212,11 @@ def parse_since(text: str | datetime | None, now: Callable[[], datetime]) -> dat
         return text if text.tzinfo else text.replace(tzinfo=timezone.utc)
     m = _RELATIVE.fullmatch(str(text))
     if m:
-        return now() - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+        try:
+            return now() - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+        except OverflowError:
+            # Further back than any date: everything the trail still holds.
+            return datetime(1970, 1, 1, tzinfo=timezone.utc)
     try:
         value = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:

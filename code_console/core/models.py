@@ -361,6 +361,8 @@ class Reservation:
     reserve_id: str
     codes: list[str]
     key: str | None = None
+    # True when a keyed call returned the answer an earlier call made (nothing changed now).
+    replayed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

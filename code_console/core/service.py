@@ -467,6 +467,8 @@ class CodeService:
             raise StoreUnavailable(None, f"{exc.message}; {advice}", **exc.details) from exc
         finally:
             self._taking.expired = None
+        if reservation.replayed:
+            return reservation  # the call that made it recorded it (the trail, the metrics)
         details = {"asked": count, "given": len(reservation.codes)}
         # A list, not a map: a code may hold '.' or '$', which MongoDB field names may not.
         taken = [{"code": c, "reserveId": expired[c]} for c in reservation.codes if c in expired]
@@ -555,10 +557,12 @@ class CodeService:
             lease_owner=owner,
             lease_until=now + KEY_LEASE,
         )
-        if self.store.holding(campaign_id, key, 1) and self.store.get_key(key) is None:
-            # Codes carry this id but no key record stands for it: it is the reserveId of another
-            # reservation (one made without a key, or a key past its retention). Taking it would
-            # put two reservations under one id, and the newcomer would get the other's codes.
+        used = self.store.holding(campaign_id, key, 1) or self.store.events(campaign_id, reserve_id=key, limit=1)
+        if used and self.store.get_key(key) is None:
+            # Codes carry this id, or the trail shows it was one, but no key record stands for
+            # it: it is the reserveId of another reservation (one made without a key, released
+            # since, or a key past its retention). Taking it would put two reservations under one
+            # id: the newcomer would get the other's codes, or the other could assign the newcomer's.
             raise Conflict(
                 "reservation_id_in_use",
                 f"reservation key {key!r} is already the id of another reservation in campaign {campaign_id}; use a new key",
@@ -651,7 +655,7 @@ class CodeService:
         # no longer carry the key (released since, and perhaps reserved by someone else) are no
         # longer this reservation's: the answer is what it still holds, reserved or assigned.
         still = self._release_held(stored.campaign_id, stored.key, keep=set(answer))
-        return Reservation(stored.key, [c for c in answer if c in still], stored.key)
+        return Reservation(stored.key, [c for c in answer if c in still], stored.key, replayed=True)
 
     def _release_held(self, campaign_id: str, reserve_id: str, keep: set[str]) -> set[str]:
         """Release the codes held under `reserve_id` that are not in `keep`; return the codes of
@@ -901,6 +905,10 @@ class CodeService:
                 code = normalize_code(code, max_length=self.code_max_length)
             except InvalidCode as exc:
                 raise InvalidCode("invalid_codes", f"not a valid code: {exc.message}", **exc.details) from None
+        if start is not None and start > self.clock():
+            # Nothing was recorded after now. (Event ids carry their time as digits, so a `since`
+            # past 2286 would also compare below today's ids as text: never ask the store.)
+            return audit.EventPage([], None)
         found = self.store.events(campaign_id, code=code, reserve_id=reserve_id, kind=kind_value, since=start, before=before, limit=limit + 1)
         if code is not None and reserve_id is None and kind_value in (None, EventKind.UPLOADED.value):
             found = self._with_upload(campaign_id, code, found, start, before)

@@ -42,3 +42,17 @@ def test_heartbeat_answers_head_for_load_balancers(api):
     beat = api.http.head("/heartbeat")
     assert beat.status_code == 200 and beat.content == b""
     assert beat.headers["content-type"] == "application/json"
+
+
+def test_two_idempotency_keys_are_refused_not_one_picked(api):
+    from tests.api.conftest import hs256
+
+    upload = api.post("/CAMPK/codes?type=tm", content=b"K1\nK2\n", headers={"Content-Type": "text/csv"})
+    assert upload.status_code == 200
+    sent = httpx.Headers([("Authorization", f"Bearer {hs256()}"), ("Idempotency-Key", "KK"), ("Idempotency-Key", "KK2")])
+    answer = api.http.get("/CAMPK/reserve?count=1&type=tm", headers=sent)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "2 Idempotency-Key headers were sent: send one"
+    from tests.conftest import ME
+
+    assert api.service.count(ME, "CAMPK", "tm") == {"available": 2, "reserved": 0, "assigned": 0}
