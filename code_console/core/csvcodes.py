@@ -84,7 +84,15 @@ _SURROGATE = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" make
 # surrogate no valid text decodes to, found and refused with its line like invalid UTF-8.
 _BAD_UTF16 = "\udc00"
 _UTF16_ERRORS = "code-console-bad-utf16"
-codecs.register_error(_UTF16_ERRORS, lambda exc: (_BAD_UTF16, exc.end))
+
+
+def _mark_bad_utf16(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return _BAD_UTF16, exc.end
+
+
+codecs.register_error(_UTF16_ERRORS, _mark_bad_utf16)
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[Ee]\+\d{1,3}")  # 1.23457E+11, 4,687E+11 (a decimal comma)
 _WORD_BREAKS = re.compile(r"[\s_\-]+")
 _SEP_LINE = re.compile(r'"?sep=(.)"?[ \r\n]*', re.IGNORECASE | re.DOTALL)

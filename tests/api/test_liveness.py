@@ -16,14 +16,14 @@ SLOW_CALLS = 48  # more than anyio's 40 worker threads
 def test_heartbeat_answers_while_slow_counts_hold_every_shared_thread(memory_service):
     release = threading.Event()
     entered = threading.Semaphore(0)
-    original = memory_service.campaign_counts
+    original = memory_service.counts
 
     def slow_counts(*args, **kwargs):
         entered.release()
         release.wait(30)
         return original(*args, **kwargs)
 
-    memory_service.campaign_counts = slow_counts
+    memory_service.counts = slow_counts
     with running(memory_service, settings_for()) as api, ThreadPoolExecutor(SLOW_CALLS) as pool:
         try:
             counts = [pool.submit(api.get, "/CAMP1/codes/count?type=tm") for _ in range(SLOW_CALLS)]
