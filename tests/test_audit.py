@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from code_console.core.audit import AuditTrail, EventRecord, code_timeline, parse_since
-from code_console.core.errors import Conflict, InvalidInput
+from code_console.core.errors import Cancelled, Conflict, InvalidInput
 from code_console.core.models import Channel, Principal
 from code_console.core.service import CodeService
 
@@ -377,3 +377,23 @@ def test_since_far_in_the_past_or_future_is_everything_or_nothing(audited):
     assert len(audited.history(ALICE, "C1", since="999999w").events) == 1
     assert audited.history(ALICE, "C1", since="2300-01-01").events == []
     assert audited.history(ALICE, "C1", since="9999-12-31").events == []
+
+
+def test_an_upload_stopped_midway_records_what_it_wrote(store, clock):
+    import threading
+
+    service = CodeService(store, clock=clock, reservation_ttl=timedelta(hours=24), batch_size=2)
+    service.subscribe(AuditTrail(store, RETENTION))
+    cancel = threading.Event()
+
+    def progress(p):
+        if p.phase == "writing" and p.codes >= 2:
+            cancel.set()  # the user cancels once the first batch is written
+
+    with pytest.raises(Cancelled):
+        service.upload_from_file(ALICE, "C1", "tm", io.BytesIO(FILE), progress=progress, cancel=cancel, source_name="f.csv")
+    e = only(service, kind="uploaded")
+    assert e.details == {
+        "source": "f.csv", "sha256": hashlib.sha256(FILE).hexdigest(), "in": 2, "inserted": 2, "updated": 0, "stopped": "Cancelled",
+    }
+    assert service.count(ALICE, "C1", "tm") == {"available": 2, "reserved": 0, "assigned": 0}

@@ -297,7 +297,8 @@ class CodeService:
         objects = self._require_objects()
         body, size = objects.open(file_key)
         try:
-            result = self._upload(campaign_id, code_type, body, size, column=column, progress=progress, cancel=cancel)
+            with self._recording_partial(principal, campaign_id, code_type, file_key):
+                result = self._upload(campaign_id, code_type, body, size, column=column, progress=progress, cancel=cancel)
         finally:
             _close(body)
         self._uploaded(principal, campaign_id, code_type, file_key, result)
@@ -327,16 +328,34 @@ class CodeService:
                 raise InvalidInput("not_a_file", f"{path} is a folder, not a file of codes")
             if not path.is_file():
                 raise NotFound("file_not_found", f"no such file: {path}")
-            with open(path, "rb") as fh:
-                result = self._upload(campaign_id, code_type, fh, path.stat().st_size, column=column, progress=progress, cancel=cancel)
             source_name = source_name or path.name
+            with open(path, "rb") as fh, self._recording_partial(principal, campaign_id, code_type, source_name):
+                result = self._upload(campaign_id, code_type, fh, path.stat().st_size, column=column, progress=progress, cancel=cancel)
         else:
-            result = self._upload(campaign_id, code_type, source, None, column=column, progress=progress, cancel=cancel)
+            with self._recording_partial(principal, campaign_id, code_type, source_name or "a stream"):
+                result = self._upload(campaign_id, code_type, source, None, column=column, progress=progress, cancel=cancel)
         self._uploaded(principal, campaign_id, code_type, source_name or "a stream", result)
         return result
 
-    def _uploaded(self, principal: Principal, campaign_id: str, code_type: CodeType, source: str, result: UploadResult) -> None:
+    @contextlib.contextmanager
+    def _recording_partial(self, principal: Principal, campaign_id: str, code_type: CodeType, source: str):
+        """An upload that stops after writing some codes (cancelled, the store failing, ^C) is
+        still a change: its event says how far it got and why it stopped."""
+        try:
+            yield
+        except BaseException as exc:
+            partial = getattr(exc, "partial", None)
+            if isinstance(partial, UploadResult):
+                with contextlib.suppress(Exception):
+                    self._uploaded(principal, campaign_id, code_type, source, partial, stopped=type(exc).__name__)
+            raise
+
+    def _uploaded(
+        self, principal: Principal, campaign_id: str, code_type: CodeType, source: str, result: UploadResult, stopped: str | None = None
+    ) -> None:
         details = {"source": source, "sha256": result.sha256, **result.to_dict()}
+        if stopped is not None:
+            details["stopped"] = stopped  # Cancelled, StoreUnavailable, KeyboardInterrupt...: the codes above were written
         # The event's time is its codes' `date.saved`: a code's history finds its upload by it.
         self._emit(principal, EventKind.UPLOADED, campaign_id, at=result.saved, code_type=code_type, details=details)
 

@@ -93,33 +93,43 @@ def run_upload(
         batches = -(-total // batch_size)
         inserted = updated = conflicts = duplicates = done = 0
         writes = _WriteSize(batch_size)
-        for number in range(1, batches + 1):
-            batch = [line[:-1] for line in itertools.islice(spool, batch_size)]
-            unique = list(dict.fromkeys(batch))  # the store's contract: codes unique within a batch
-            repeats = len(batch) - len(unique)
-            duplicates += repeats
-            done += repeats  # read and counted; nothing to write for them
-            start = 0
-            while start < len(unique):
-                if cancel is not None and cancel.is_set():
-                    # Checked before every write: nothing starts after the user's answer.
-                    raise Cancelled(
-                        None,
-                        f"upload cancelled after {done:,} of {total:,} codes "
-                        f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it",
-                    )
-                part = unique[start : start + writes.size]
-                began = time.monotonic()
-                written = store.write_batch(campaign_id, code_type, part, now)
-                writes.took(len(part), time.monotonic() - began)
-                start += len(part)
-                inserted += written.inserted
-                updated += written.updated
-                conflicts += written.conflicts
-                duplicates += written.duplicates
-                done += len(part)
-                if progress:
-                    progress(UploadProgress("writing", done, total, read_bytes, read_bytes, number, batches))
+        try:
+            for number in range(1, batches + 1):
+                batch = [line[:-1] for line in itertools.islice(spool, batch_size)]
+                unique = list(dict.fromkeys(batch))  # the store's contract: codes unique within a batch
+                repeats = len(batch) - len(unique)
+                duplicates += repeats
+                done += repeats  # read and counted; nothing to write for them
+                start = 0
+                while start < len(unique):
+                    if cancel is not None and cancel.is_set():
+                        # Checked before every write: nothing starts after the user's answer.
+                        raise Cancelled(
+                            None,
+                            f"upload cancelled after {done:,} of {total:,} codes "
+                            f"({inserted:,} inserted, {updated:,} updated); re-running it is safe and completes it",
+                        )
+                    part = unique[start : start + writes.size]
+                    began = time.monotonic()
+                    written = store.write_batch(campaign_id, code_type, part, now)
+                    writes.took(len(part), time.monotonic() - began)
+                    start += len(part)
+                    inserted += written.inserted
+                    updated += written.updated
+                    conflicts += written.conflicts
+                    duplicates += written.duplicates
+                    done += len(part)
+                    if progress:
+                        progress(UploadProgress("writing", done, total, read_bytes, read_bytes, number, batches))
+        except BaseException as exc:
+            # Cancelled, the store failing, ^C: what was written is a change like any other, and
+            # the audit trail records it (CodeService reads `partial`) with how far it got.
+            if done:
+                exc.partial = UploadResult(  # type: ignore[attr-defined]
+                    in_=done, inserted=inserted, updated=updated, conflicts=conflicts, duplicates=duplicates,
+                    layout=reader.layout, sha256=digest.hexdigest(), saved=now,
+                )
+            raise
         return UploadResult(
             in_=done,
             inserted=inserted,
