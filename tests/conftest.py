@@ -13,6 +13,7 @@ import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pymongo
 import pytest
 
 from code_console.core.models import LOCAL_OPERATOR
@@ -104,8 +105,9 @@ def secantus_store(server: SecantusServer) -> MongoStore:
     return store
 
 
-@pytest.fixture(params=["embedded", "mongomock", "secantus"])
+@pytest.fixture(params=["embedded", "mongomock", pytest.param("secantus", marks=pytest.mark.realserver)])
 def store(request):
+    """Each store: the embedded SQLite one, MongoStore on mongomock, MongoStore on SecantusDB."""
     if request.param == "embedded":
         s = embedded_store()
         yield s
@@ -115,10 +117,12 @@ def store(request):
         s.prepare()
         yield s
     else:
-        s = secantus_store(request.getfixturevalue("secantus"))
+        server = request.getfixturevalue("secantus")
+        s = secantus_store(server)
         yield s
-        s.collection.drop()
-        s.close()
+        s.close()  # a test may have closed it already: closing twice is safe
+        with pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=10_000) as client:
+            client.drop_database(s.collection.database.name)  # codes, keys, events, alerts
 
 
 @pytest.fixture

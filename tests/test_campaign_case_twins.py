@@ -22,34 +22,18 @@ from code_console.core.models import CodeType, CodeWarning, WarningExample, Warn
 from code_console.core.mongo import MongoStore
 from code_console.core.service import CodeService
 
-from tests.conftest import ME, mongomock_store, secantus_store
-from tests.stores import embedded_store
+from tests.conftest import ME, secantus_store
 
 CAFE_UPPER = "CAF\u00c910"  # CAFÉ10
 CAFE_LOWER = "caf\u00e910"  # café10
 
 
-@pytest.fixture(params=["embedded", "mongomock", pytest.param("secantus", marks=pytest.mark.realserver)])
-def twin_store(request):
-    """Each store (mongomock through tests/mongomock_compat.py's stand-in for collations)."""
-    if request.param == "embedded":
-        s = embedded_store()
-        yield s
-        s.close()
-    elif request.param == "mongomock":
-        s = mongomock_store()
-        s.prepare()
-        yield s
-    else:
-        s = secantus_store(request.getfixturevalue("secantus"))
-        yield s
-        s.collection.drop()
-        s.close()
+# `store`: every store (tests/conftest.py; mongomock through tests/mongomock_compat.py's stand-in for collations).
 
 
 @pytest.fixture
-def twin_service(twin_store, clock) -> CodeService:
-    service = CodeService(twin_store, clock=clock)
+def twin_service(store, clock) -> CodeService:
+    service = CodeService(store, clock=clock)
     service.upload_from_file(ME, "C1", "tm", io.BytesIO(f"SUMMER01\nWinter02\n{CAFE_LOWER}\nSAME1\n".encode()))
     service.upload_from_file(ME, "OTHER", "tm", io.BytesIO(b"autumn03\n"))
     return service

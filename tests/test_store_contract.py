@@ -16,16 +16,12 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pymongo
 import pytest
 
 from code_console.core.contract import BatchWrite, Candidate, Change, KeyRecord, Seen, Store, StoredCode
 from code_console.core.models import CodeType, StatusCounts
 from code_console.core.mongo import MongoStore
 from code_console.core.sqlite import SqliteStore
-
-from tests.conftest import mongomock_store, secantus_store
-from tests.stores import embedded_store
 
 TM, EXT = CodeType.TM, CodeType.EXTERNAL
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
@@ -35,23 +31,7 @@ MS = timedelta(milliseconds=1)
 NEVER = Seen(None, None)  # the state of a code never reserved (or released)
 
 
-@pytest.fixture(params=["sqlite", "mongomock", pytest.param("secantus", marks=pytest.mark.realserver)])
-def store(request):
-    if request.param == "sqlite":
-        s = embedded_store()
-        yield s
-        s.close()
-    elif request.param == "mongomock":
-        s = mongomock_store()
-        s.prepare()
-        yield s
-    else:
-        server = request.getfixturevalue("secantus")
-        s = secantus_store(server)
-        yield s
-        s.close()
-        with pymongo.MongoClient(server.uri, serverSelectionTimeoutMS=10_000) as client:
-            client.drop_database(s.collection.database.name)
+# `store`: every store (tests/conftest.py).
 
 
 def stored(campaign, code, code_type="tm", saved=T0, reserved=None, assigned=None, reserve_id=None) -> StoredCode:
