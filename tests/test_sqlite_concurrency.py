@@ -7,7 +7,6 @@ machine shares: each process opens its own SqliteStore on the file, writers queu
 
 import io
 import multiprocessing
-from collections import Counter
 
 from code_console.core.service import CodeService
 from code_console.core.sqlite import SqliteStore
@@ -15,6 +14,7 @@ from code_console.core.sqlite import SqliteStore
 from tests.conftest import ME
 from tests.reserve_worker import hammer_sqlite
 from tests.stores import embedded_path
+from tests.storm import check_storm, run_storm
 
 PROCESSES = 6
 CALLS = 25
@@ -27,43 +27,9 @@ def test_processes_sharing_one_sqlite_file_never_share_a_code():
     service = CodeService(store)
     service.upload_from_file(ME, "HOT", "tm", io.BytesIO("".join(f"H{i:05d}\n" for i in range(POOL)).encode()))
 
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Barrier(PROCESSES)
-    results = ctx.Queue()
-    procs = [ctx.Process(target=hammer_sqlite, args=(str(path), "HOT", CALLS, seed, start, results)) for seed in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    calls = [c for _ in procs for c in results.get(timeout=300)]
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
-
-    handed = [code for c in calls for code in c["got"]]
-    duplicates = sum(n - 1 for n in Counter(handed).values() if n > 1)
-    demand = sum(c["asked"] for c in calls)
-    short = [c for c in calls if len(c["got"]) < c["asked"]]
-    print(f"\nsqlite processes={PROCESSES} calls={len(calls)} demand={demand} pool={POOL} handed={len(handed)} "
-          f"duplicates={duplicates} short_calls={len(short)} "
-          f"commands/call={sorted(Counter(c['commands'] for c in calls).items())}")
-
-    assert len(calls) == PROCESSES * CALLS
-    assert demand > POOL
-    assert duplicates == 0
-    # Stock ran out and every code went to exactly one caller.
-    assert len(handed) == POOL
-    # A call came back short only once the pool was empty.
-    first_short_end = min(c["ended"] for c in short)
-    assert all(not c["got"] for c in calls if c["began"] > first_short_end)
-    # Each call's codes are stored under one reserveId, and no two calls share one.
-    stored = store.states("HOT", [f"H{i:05d}" for i in range(POOL)])
-    rids_per_call = []
-    for c in calls:
-        if c["got"]:
-            rids = {stored[code].reserve_id for code in c["got"]}
-            assert len(rids) == 1 and None not in rids
-            rids_per_call.append(rids.pop())
-    assert len(rids_per_call) == len(set(rids_per_call))
-    assert service.count(ME, "HOT", "tm") == {"available": 0, "reserved": POOL, "assigned": 0}
+    calls = run_storm(hammer_sqlite, lambda seed: (str(path), "HOT", CALLS, seed), PROCESSES, 300)
+    stored = {code: s.reserve_id for code, s in store.states("HOT", [f"H{i:05d}" for i in range(POOL)]).items()}
+    check_storm(f"sqlite processes={PROCESSES}", calls, PROCESSES * CALLS, POOL, stored, service, "HOT")
     store.close()
 
 
