@@ -45,7 +45,7 @@ async def test_the_browser_shows_the_original_s_campaigns_with_exact_counts(orig
         # campaign, time to empty, then tm available / reserved / assigned, then external's
         assert row(app, "ORIG-1") == ["ORIG-1", "tm 5 d", "15", "4", "4", "5", "1", "1"]
         assert row(app, "ORIG-2") == ["ORIG-2", "tm 12 h", "1", "0", "2", "0", "0", "0"]
-        assert app.sub_title.startswith("mongodb://127.0.0.1:")
+        assert app.sub_title.startswith("as local-operator · mongodb://127.0.0.1:")
 
         await pilot.press("enter")
         await settle(pilot)

@@ -25,7 +25,7 @@ async def test_store_down_at_start_says_it_cannot_reach_the_store(flaky):
         )
         assert "No campaigns yet" not in text(app, "#browser-empty")
         assert text(app, "#browser-status") == "cannot reach the store, retrying · manual refresh"
-        assert app.sub_title == "STORE UNREACHABLE · embedded (SQLite ~/.local/share/code-console/codes.sqlite3) · s3://codes"
+        assert app.sub_title == "STORE UNREACHABLE · as local-operator · embedded (SQLite ~/.local/share/code-console/codes.sqlite3) · s3://codes"
         assert not app.screen.query_one("#campaigns").display
 
 
@@ -48,7 +48,7 @@ async def test_a_busy_store_is_slow_not_unreachable(flaky):
         await pilot.press("r")
         await arrived(back)
         await settle(pilot)
-        assert app.sub_title == "embedded (SQLite ~/.local/share/code-console/codes.sqlite3) · s3://codes"
+        assert app.sub_title == "as local-operator · embedded (SQLite ~/.local/share/code-console/codes.sqlite3) · s3://codes"
 
 
 async def test_during_an_outage_the_numbers_show_when_they_were_read(flaky):
