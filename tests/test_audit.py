@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -230,7 +231,14 @@ def test_a_failed_event_write_never_fails_the_change(store, clock, caplog):
             raise RuntimeError("the events table is gone")
 
     service.subscribe(AuditTrail(Broken()))
-    assert len(service.reserve(BOB, "C1", "tm", 2).codes) == 2
+    # Listen on the core's logger itself: an API test in this process may have configured the
+    # `code_console` logger not to propagate to the root, where caplog listens by default.
+    core_log = logging.getLogger("code_console.core")
+    core_log.addHandler(caplog.handler)
+    try:
+        assert len(service.reserve(BOB, "C1", "tm", 2).codes) == 2
+    finally:
+        core_log.removeHandler(caplog.handler)
     assert "an observer failed on a reserved event" in caplog.text
 
 
