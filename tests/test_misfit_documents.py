@@ -17,10 +17,10 @@ from datetime import timedelta
 
 import pytest
 
-from code_console.core.models import LOCAL_OPERATOR as ME
+from code_console.core.models import LOCAL_OPERATOR as ME, CodeType
 from code_console.core.service import CodeService
 
-from tests.conftest import T0, FakeClock, secantus_store
+from tests.conftest import T0, FakeClock, mongomock_store, secantus_store
 from tests.stores import embedded_store
 
 ISO = "2026-03-01T07:00:00.000Z"
@@ -106,3 +106,42 @@ def test_the_command_line_prints_lookup_and_check_without_a_traceback(request, t
         assert result.returncode in (0, 1), (args, result.stderr.decode())
         assert "Traceback" not in result.stderr.decode(), (args, result.stderr.decode())
     assert json.loads(run("count", "D", "--type", "tm").stdout) == {"available": 3, "reserved": 0, "assigned": 0}
+
+
+@pytest.fixture(params=["mongomock", pytest.param("secantus", marks=pytest.mark.realserver)])
+def mongo_store(request):
+    if request.param == "mongomock":
+        store = mongomock_store()
+        store.prepare()
+        request.addfinalizer(store.close)
+    else:
+        store = secantus_store(request.getfixturevalue("secantus"))
+        request.addfinalizer(lambda: (store.collection.drop(), store.close()))
+    return store
+
+
+def test_misfits_first_in_the_candidate_range_never_hide_the_available_codes(mongo_store):
+    """The reserve's candidate search asks the index for the assigned and reserved conditions
+    only and checks the rest of the rule itself: 40 misfits that sort first in that range (a
+    code that is a number, a `date` that is text), fresh and expired, more than a reserve's
+    window, must not make the pool look empty."""
+    old = T0 - timedelta(days=2)
+    misfits = []
+    for i in range(20):
+        misfits.append({"_id": {"campaign_id": "M", "code": i}, "type": "tm", "date": {"saved": old}})
+        misfits.append({"_id": {"campaign_id": "M", "code": 100 + i}, "type": "tm", "date": {"saved": old, "reserved": old}, "reserveId": "r-old"})
+    misfits.append({"_id": {"campaign_id": "M", "code": "TEXT"}, "type": "tm", "date": "2026-03-01"})
+    mongo_store.collection.insert_many(misfits)
+    mongo_store.write_batch("M", CodeType.TM, ["F1", "F2"], old)
+    mongo_store.write_batch("M", CodeType.TM, ["E1"], old)
+    mongo_store.collection.update_one({"_id.campaign_id": "M", "_id.code": "E1"}, {"$set": {"date.reserved": old, "reserveId": "r-gone"}})
+    cutoff = T0 - timedelta(hours=24)
+    found = mongo_store.find_available("M", CodeType.TM, cutoff, 2)
+    assert sorted(c.code for c in found) == ["F1", "F2"]
+    found = mongo_store.find_available("M", CodeType.TM, cutoff, 5)
+    assert sorted((c.code, c.seen.reserve_id) for c in found) == [("E1", "r-gone"), ("F1", None), ("F2", None)]
+    service = CodeService(mongo_store, clock=FakeClock(T0))
+    assert service.count(ME, "M", "tm") == {"available": 3, "reserved": 0, "assigned": 0}
+    assert service.reserve(ME, "M", "tm", 1).codes in (["E1"], ["F1"], ["F2"])
+    assert len(service.reserve(ME, "M", "tm", 5).codes) == 2
+    assert service.reserve(ME, "M", "tm", 1).codes == []

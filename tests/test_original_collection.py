@@ -48,6 +48,11 @@ PRODUCT_INDEXES = {
     ),
     # A code in any campaign, and an upload's upsert by {campaign, code, type} (one index, so a point lookup).
     "_id.code_1__id.campaign_id_-1_type_1": ([("_id.code", 1), ("_id.campaign_id", -1), ("type", 1)], {}),
+    # The reserve's search for fresh, then expired, codes: one bounded range each.
+    "_id.campaign_id_1_type_1_date.assigned_1_date.reserved_1": (
+        [("_id.campaign_id", 1), ("type", 1), ("date.assigned", 1), ("date.reserved", 1)],
+        {},
+    ),
 }
 ID_INDEX = {"_id_": ([("_id", 1)], {})}
 ORIGINAL_INDEXES_TABLE = dict(ORIGINAL_INDEXES)
@@ -114,7 +119,7 @@ def test_start_up_creates_no_unique_index_and_keeps_the_original_s(original, s3_
     finally:
         server.stop()
     assert server.proc.returncode == 0, "".join(server.lines[-20:])
-    # The original's three indexes as they were, plus two secondary non-unique ones; no unique one.
+    # The original's three indexes as they were, plus the product's secondary non-unique ones; no unique one.
     assert index_table(original.collection) == {**ORIGINAL_INDEXES_TABLE, **PRODUCT_INDEXES, **ID_INDEX}
     # The product's own collections beside `codes`: reservation keys (empty until a key is used)
     # and the audit trail (empty until a change is made).
