@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from datetime import timedelta
 
 import pytest
 
-from code_console.core.models import LOCAL_OPERATOR as ME, CodeType
+from code_console.core import status as rules
+from code_console.core.models import LOCAL_OPERATOR as ME, CodeType, Status
+from code_console.core.mongo import _stored
 from code_console.core.service import CodeService
 
 from tests.conftest import T0, FakeClock, mongomock_store, secantus_store
@@ -145,3 +148,47 @@ def test_misfits_first_in_the_candidate_range_never_hide_the_available_codes(mon
     assert service.reserve(ME, "M", "tm", 1).codes in (["E1"], ["F1"], ["F2"])
     assert len(service.reserve(ME, "M", "tm", 5).codes) == 2
     assert service.reserve(ME, "M", "tm", 1).codes == []
+
+
+def test_the_candidates_are_exactly_the_codes_the_rule_calls_available(mongo_store):
+    """400 documents of mixed shapes (seeded): fresh, expired, held, assigned, a code that is not
+    a string, a `date` that is text, null or a list, reserved dates that are text or null,
+    another type, another campaign). Asked for every candidate, then for small windows, the
+    search returns exactly the codes status.holds calls available, each once."""
+    rng = random.Random(16)
+    now = T0
+    cutoff = now - timedelta(hours=24)
+    old, recent = now - timedelta(hours=30), now - timedelta(hours=2)
+    shapes = [
+        lambda: {"date": {"saved": old}},
+        lambda: {"date": {"saved": old, "reserved": old}, "reserveId": "r-old"},
+        lambda: {"date": {"saved": old, "reserved": cutoff}, "reserveId": "r-edge"},
+        lambda: {"date": {"saved": old, "reserved": recent}, "reserveId": "r-now"},
+        lambda: {"date": {"saved": old, "reserved": old, "assigned": recent}, "reserveId": "r-a"},
+        lambda: {"date": {"saved": old, "assigned": recent}},
+        lambda: {"date": {"saved": old, "reserved": "2026-03-01T07:00:00.000Z"}, "reserveId": "r-text"},
+        lambda: {"date": {"saved": old, "reserved": None}},
+        lambda: {"date": "2026-03-01"},
+        lambda: {"date": None},
+        lambda: {"date": [{"saved": old}]},
+        lambda: {},
+    ]
+    docs = []
+    for i in range(400):
+        code: object = f"C{i:04d}" if rng.random() < 0.85 else i
+        campaign = "R" if rng.random() < 0.9 else "OTHER"
+        doc = {"_id": {"campaign_id": campaign, "code": code}, "type": "tm" if rng.random() < 0.9 else "promo", **rng.choice(shapes)()}
+        docs.append(doc)
+    mongo_store.collection.insert_many(docs)
+    rule, params = rules.STATUS_RULES[Status.AVAILABLE], {rules.CUTOFF: cutoff}
+    expected = sorted(
+        _stored(d).code
+        for d in mongo_store.collection.find({"_id.campaign_id": "R", "type": "tm"})
+        if rules.holds(rule, _stored(d).values(), params)
+    )
+    assert 100 < len(expected) < 300  # the mix is what the test says it is
+    found = [c.code for c in mongo_store.find_available("R", CodeType.TM, cutoff, 1_000)]
+    assert sorted(found) == expected and len(set(found)) == len(found)
+    for window in (1, 7, 31):
+        some = [c.code for c in mongo_store.find_available("R", CodeType.TM, cutoff, window)]
+        assert len(some) == window and set(some) <= set(expected), window
