@@ -192,3 +192,28 @@ def test_the_candidates_are_exactly_the_codes_the_rule_calls_available(mongo_sto
     for window in (1, 7, 31):
         some = [c.code for c in mongo_store.find_available("R", CodeType.TM, cutoff, window)]
         assert len(some) == window and set(some) <= set(expected), window
+
+
+def test_arrays_where_the_rule_wants_a_value_are_never_handed_out_and_count_agrees(mongo_store):
+    """A query's null matches an array holding null, and a list reserveId cannot be compared and
+    set; found by a tester: `date.assigned: [null]` was counted assigned but reserved, a list
+    reserveId or `date.reserved: [null, <date>]` made reserve raise TypeError, and `type: [tm]`
+    made count raise. Now each is in no pool, and count and reserve agree on the rest."""
+    old = T0 - timedelta(days=2)
+    odd = [
+        {"_id": {"campaign_id": "Q", "code": "ASSIGNED-LIST"}, "type": "tm", "date": {"saved": old, "assigned": [None]}},
+        {"_id": {"campaign_id": "Q", "code": "RESERVED-LIST"}, "type": "tm", "date": {"saved": old, "reserved": [None, old]}},
+        {"_id": {"campaign_id": "Q", "code": "ID-LIST"}, "type": "tm", "date": {"saved": old}, "reserveId": ["r"]},
+        {"_id": {"campaign_id": "Q", "code": "ID-DOC"}, "type": "tm", "date": {"saved": old, "reserved": old}, "reserveId": {"r": 1}},
+        {"_id": {"campaign_id": "Q", "code": "TYPE-LIST"}, "type": ["tm"], "date": {"saved": old}},
+    ]
+    mongo_store.collection.insert_many(odd)
+    mongo_store.write_batch("Q", CodeType.TM, ["GOOD"], old)
+    service = CodeService(mongo_store, clock=FakeClock(T0))
+    assert service.count(ME, "Q", "tm") == {"available": 1, "reserved": 0, "assigned": 1}
+    assert service.reserve(ME, "Q", "tm", 6).codes == ["GOOD"]
+    assert service.reserve(ME, "Q", "tm", 1).codes == []
+    assert service.count(ME, "Q", "tm") == {"available": 0, "reserved": 1, "assigned": 1}
+    kinds = service.check(ME, "Q").to_dict()["misfits"]
+    assert {k: v["count"] for k, v in kinds.items()} == {"reserve_id_not_string": 2, "unknown_type": 1, "reserved_not_date": 1, "assigned_not_date": 1}
+    assert [(r.code, r.problems) for r in service.lookup(ME, "TYPE-LIST", "Q")] == [("TYPE-LIST", ("unknown_type: list ['tm']",))]

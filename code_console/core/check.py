@@ -32,7 +32,7 @@ KINDS = {
     "saved_not_date": "date.saved is not a date",
     "no_date": "the document has no date.saved",
     "date_not_object": "date is not an object (null or text): the code is in no status, never handed out or assigned",
-    "reserve_id_not_string": "reserveId is not a string",
+    "reserve_id_not_string": "reserveId is not a string: the code is never handed out (it cannot be compared and set)",
     "id_not_original": "_id is not {campaign_id, code} in that order (another tool wrote it): the product finds and "
     "updates it by its fields, but the original service, which looks codes up by the whole _id, does not see it",
 }
@@ -57,7 +57,7 @@ def misfits(s: StoredCode) -> list[str]:
         out.append(f"code_not_string: {_describe(s.code)}")
     elif not _normal(s.code):
         out.append(f"code_not_normalized: {_describe(s.code)}")
-    if s.code_type not in _TYPES:
+    if not isinstance(s.code_type, str) or s.code_type not in _TYPES:
         out.append(f"unknown_type: {_describe(s.code_type)}")
     if not s.dates_fit:
         out.append("date_not_object")

@@ -63,6 +63,9 @@ _NOT_A_DOCUMENT = [
     "dbPointer", "javascript", "symbol", "int", "timestamp", "long", "decimal", "minKey", "maxKey",
 ]
 
+# ... and neither a string nor null (what `$not` of it matches: missing, null or a string).
+_NOT_A_STRING = [t for t in _NOT_A_DOCUMENT if t not in ("string", "null")] + ["object"]
+
 # The original service's indexes (created only if no index with the same keys exists).
 BY_CODE = [(CAMPAIGN, -1), (CODE, 1)]
 POOL = [(CAMPAIGN, -1), (TYPE, 1), (RESERVED, -1), (ASSIGNED, -1)]
@@ -146,6 +149,8 @@ def rule_filters(rule: rules.Rule, params: dict[str, Any]) -> list[dict]:
         return [{name: None}]
     if isinstance(rule, rules.IsString):
         return [{name: {"$type": "string"}}]
+    if isinstance(rule, rules.IsStringOrUnset):
+        return [{name: {"$not": {"$type": _NOT_A_STRING}}}]
     if isinstance(rule, rules.IsObjectOrMissing):
         return [{name: {"$not": {"$type": _NOT_A_DOCUMENT}}}]
     if isinstance(rule, rules.After):  # query comparisons match dates only (type bracketing)
@@ -170,6 +175,8 @@ def rule_expression(rule: rules.Rule, params: dict[str, Any]) -> dict:
         return {"$eq": [{"$ifNull": [ref, None]}, None]}
     if isinstance(rule, rules.IsString):
         return {"$eq": [{"$type": ref}, "string"]}
+    if isinstance(rule, rules.IsStringOrUnset):
+        return {"$in": [{"$type": ref}, ["string", "null", "missing"]]}
     if isinstance(rule, rules.IsObjectOrMissing):
         return {"$in": [{"$type": ref}, ["object", "missing"]]}
     # Aggregation compares across types, so the date check is explicit.
@@ -351,14 +358,21 @@ class MongoStore:
         expired), a find on that branch's assigned and reserved conditions only, which the
         UNASSIGNED index bounds on any planner (unhinted: SecantusDB walks a hinted index
         whole); the rest of the rule (a string code, an object `date`) is checked here on each
-        document (status.holds). Only if a document an older system left fails that check does
-        the branch run again with the whole rule in the filter (hinted POOL), so such documents
-        never hide the available codes behind them."""
+        document (status.holds, and a `type` that is the type itself, not a list holding it). Only
+        if a document an older system left fails that check does the branch run again with the
+        whole rule in the filter (hinted POOL), so such documents never hide the available codes
+        behind them; its documents are checked too (a query's null matches an array holding null).
+        Misfits that fill even that window make the pool look smaller for that call."""
         found: list[Candidate] = []
         base = {CAMPAIGN: campaign_id, TYPE: code_type.value}
         params = {rules.CUTOFF: cutoff}
         rule = rules.STATUS_RULES[Status.AVAILABLE]
-        fields = {CODE: 1, RESERVE_ID: 1, DATES: 1}
+        fields = {CODE: 1, TYPE: 1, RESERVE_ID: 1, DATES: 1}
+
+        def fits(doc: dict) -> bool:
+            # A type that is a list holding it matches the query too; count skips it, so must this.
+            return doc.get("type") == base[TYPE] and rules.holds(rule, _stored(doc).values(), params)
+
         with self._call():
             for flt in rule_filters(rule, params):
                 need = limit - len(found)
@@ -366,10 +380,12 @@ class MongoStore:
                     break
                 bounded = {**base, ASSIGNED: flt[ASSIGNED], RESERVED: flt[RESERVED]}
                 docs = list(self._col.find(bounded, fields).limit(need))
-                if not all(rules.holds(rule, _stored(d).values(), params) for d in docs):
+                if not all(fits(d) for d in docs):
                     docs = list(self._col.find({**base, **flt}, fields).hint(POOL).limit(need))
                 for d in docs:
-                    found.append(Candidate(d["_id"]["code"], Seen(d.get("reserveId"), _aware(_date(d).get("reserved")))))
+                    # Checked again: a query's null also matches an array holding null, which the rule does not.
+                    if fits(d):
+                        found.append(Candidate(d["_id"]["code"], Seen(d.get("reserveId"), _aware(_date(d).get("reserved")))))
         return found
 
     def compare_and_set(
@@ -545,7 +561,7 @@ class MongoStore:
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         for row in rows:
             campaign, type_value = row["_id"].get("c"), row["_id"].get("t")
-            if not isinstance(campaign, str) or type_value not in _TYPES:
+            if not isinstance(campaign, str) or not isinstance(type_value, str) or type_value not in _TYPES:
                 continue  # not the original's shape: `check` reports it
             out.setdefault(campaign, {})[CodeType(type_value)] = StatusCounts(
                 available=row["available"], reserved=row["reserved"], assigned=row["assigned"]
@@ -628,7 +644,7 @@ class MongoStore:
         out: dict[str, Activity] = {}
         for row in rows:
             key = row["_id"]
-            if key.get("t") not in _TYPES or not isinstance(key.get("c"), str):
+            if not isinstance(key.get("t"), str) or key.get("t") not in _TYPES or not isinstance(key.get("c"), str):
                 continue  # not the original's shape: `check` reports it
             for stamp in Stamp:
                 buckets = [key.get(f"{stamp.value[0]}{i}") for i in range(len(series))]

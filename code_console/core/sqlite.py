@@ -135,6 +135,8 @@ def rule_sql(rule: rules.Rule, params: dict[str, Any], args: list) -> str:
         return f"{column} IS NULL"
     if isinstance(rule, rules.IsString):
         return f"typeof({column}) = 'text'"
+    if isinstance(rule, rules.IsStringOrUnset):
+        return f"({column} IS NULL OR typeof({column}) = 'text')"
     if isinstance(rule, rules.IsObjectOrMissing):
         return "1 = 1"  # the dates are columns: nothing here can be a malformed date holder
     value = params[rule.param]

@@ -60,6 +60,13 @@ class IsString:
 
 
 @dataclass(frozen=True)
+class IsStringOrUnset:
+    """The field is missing, null or a string."""
+
+    field: str
+
+
+@dataclass(frozen=True)
 class IsObjectOrMissing:
     """The field is a document (an object), or absent: a date holder a write can add to.
     Python values: True for an object or missing, False for anything else."""
@@ -99,7 +106,7 @@ class AnyOf:
     parts: tuple[Rule, ...]
 
 
-Rule = IsSet | IsUnset | IsString | IsObjectOrMissing | After | NotAfter | Equals | All | AnyOf
+Rule = IsSet | IsUnset | IsString | IsStringOrUnset | IsObjectOrMissing | After | NotAfter | Equals | All | AnyOf
 
 
 def all_of(*parts: Rule) -> All:
@@ -112,8 +119,9 @@ def any_of(*parts: Rule) -> AnyOf:
 
 UNASSIGNED = IsUnset(ASSIGNED)
 # A `date` that is null or a string (an export round trip) cannot take a reserved date.
-FRESH = all_of(UNASSIGNED, IsString(CODE), IsObjectOrMissing(DATES), IsUnset(RESERVED))  # never reserved (or released)
-EXPIRED = all_of(UNASSIGNED, IsString(CODE), NotAfter(RESERVED, CUTOFF))  # its reservation is over
+# A reserveId that is not a string (a list, a number) cannot be compared and set: never handed out.
+FRESH = all_of(UNASSIGNED, IsString(CODE), IsObjectOrMissing(DATES), IsUnset(RESERVED), IsStringOrUnset(RESERVE_ID))  # never reserved (or released)
+EXPIRED = all_of(UNASSIGNED, IsString(CODE), NotAfter(RESERVED, CUTOFF), IsStringOrUnset(RESERVE_ID))  # its reservation is over
 
 STATUS_RULES: dict[Status, Rule] = {
     Status.ASSIGNED: IsSet(ASSIGNED),
@@ -150,6 +158,8 @@ def holds(rule: Rule, values: Mapping[str, Any], params: Mapping[str, Any]) -> b
         return value is None
     if isinstance(rule, IsString):
         return isinstance(value, str)
+    if isinstance(rule, IsStringOrUnset):
+        return value is None or isinstance(value, str)
     if isinstance(rule, IsObjectOrMissing):
         return values.get(rule.field, True) is True
     if isinstance(rule, After):
