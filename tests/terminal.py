@@ -42,13 +42,18 @@ class Terminal:
         """Everything on the screen, lines the terminal wrapped joined back (what a command printed)."""
         return tmux("capture-pane", "-p", "-J", "-t", self.name, check=True, capture_output=True, text=True).stdout
 
-    def wait_for(self, *texts: str, timeout: float = 30, footer: bool = True) -> list[str]:
-        """Poll the screen until every text shows (nothing announces a redraw to a test outside)."""
+    def wait_for(self, *texts: str, timeout: float = 30, footer: bool = True, gone: tuple[str, ...] = ()) -> list[str]:
+        """Poll the screen until every text shows and none of `gone` does (nothing announces a
+        redraw to a test outside)."""
         deadline = time.monotonic() + timeout
         while True:
             rows = self.screen()
             # The footer is drawn last: a screen is complete when it shows.
-            if (not footer or "^p palette" in rows[-1]) and all(any(text in row for row in rows) for text in texts):
+            if (
+                (not footer or "^p palette" in rows[-1])
+                and all(any(text in row for row in rows) for text in texts)
+                and not any(text in row for text in gone for row in rows)
+            ):
                 return rows
             if time.monotonic() > deadline:
                 raise AssertionError(f"{texts!r} never showed; the screen was:\n" + "\n".join(rows))

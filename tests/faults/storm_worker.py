@@ -1,5 +1,9 @@
 """A separate process that reserves with a key per call and retries a failed call with its key
-until the server answers again (used by the kill tests)."""
+until the server answers again (used by the kill tests).
+
+It makes `calls` calls, and goes on (up to `most` in all) while the kill has been asked for but
+`restarted` is not yet set, so that calls are in flight when the server dies however fast they are
+(once a storm of 100 calls ended before the kill landed: each call had become a few ms)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import random
 import time
 
 
-def storm(uri: str, db: str, campaign: str, calls: int, seed: int, start, acked, kill_after: int, kill_now, results) -> None:
+def storm(
+    uri: str, db: str, campaign: str, calls: int, most: int, seed: int, start, acked, kill_after: int, kill_now, restarted, results
+) -> None:
     from code_console.core.errors import StoreUnavailable
     from code_console.core.models import LOCAL_OPERATOR
     from code_console.core.mongo import connect
@@ -19,7 +25,11 @@ def storm(uri: str, db: str, campaign: str, calls: int, seed: int, start, acked,
     rng = random.Random(seed)
     out = []
     start.wait()
-    for i in range(calls):
+    i = -1
+    while True:
+        i += 1
+        if i >= most or (i >= calls and not (kill_now.is_set() and not restarted.is_set())):
+            break
         key = f"w{seed}-{i}"
         asked = rng.randint(1, 5)
         errors: list[str] = []

@@ -92,7 +92,8 @@ def test_kill_during_upload_fails_clearly_and_rerun_converges(own_server):
 
 PROCESSES = 4
 CALLS = 25
-POOL = 1_000
+MOST = 100  # calls per process while the kill is pending (at most 5 codes each: within POOL)
+POOL = 2_000
 KILL_AFTER = 30
 
 
@@ -104,9 +105,9 @@ def test_kill_during_reserve_storm_keyed_retries_get_their_codes(own_server):
     service.upload_from_file(ME, "KS", "tm", _file(f"S{i:05d}" for i in range(POOL)))
 
     ctx = multiprocessing.get_context("spawn")
-    start, acked, kill_now, results = ctx.Barrier(PROCESSES), ctx.Value("i", 0), ctx.Event(), ctx.Queue()
+    start, acked, kill_now, restarted, results = ctx.Barrier(PROCESSES), ctx.Value("i", 0), ctx.Event(), ctx.Event(), ctx.Queue()
     procs = [
-        ctx.Process(target=storm, args=(own_server.uri, db, "KS", CALLS, seed, start, acked, KILL_AFTER, kill_now, results))
+        ctx.Process(target=storm, args=(own_server.uri, db, "KS", CALLS, MOST, seed, start, acked, KILL_AFTER, kill_now, restarted, results))
         for seed in range(PROCESSES)
     ]
     for p in procs:
@@ -116,6 +117,7 @@ def test_kill_during_reserve_storm_keyed_retries_get_their_codes(own_server):
     own_server.kill()
     own_server.start()
     up = time.monotonic()
+    restarted.set()
     calls = [c for _ in procs for c in results.get(timeout=600)]
     for p in procs:
         p.join(60)
@@ -123,7 +125,7 @@ def test_kill_during_reserve_storm_keyed_retries_get_their_codes(own_server):
 
     failed_attempts = sum(len(c["errors"]) for c in calls)
     hit = [c for c in calls if c["errors"]]
-    assert len(calls) == PROCESSES * CALLS
+    assert PROCESSES * CALLS <= len(calls) <= PROCESSES * MOST
     assert hit, "the kill should have failed at least one call"
     assert all("retrying with the same key" in e for c in hit for e in c["errors"])
     assert all(c["got"] is not None and len(c["got"]) == c["asked"] for c in calls)  # every retry got its codes

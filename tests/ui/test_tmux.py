@@ -46,7 +46,8 @@ def test_every_screen_fits_80_columns(demo):
     assert rows[-1].startswith("/ Filter s Sort u Upload l Lookup t Traffic ? Help q Quit")
 
     demo.keys("Down", "Enter")
-    rows = demo.wait_for("SPRING-TOUR · 24h · w window · refresh every", "q Quit")
+    # The panels say "loading…" until their first counts arrive (seconds on a loaded machine).
+    rows = demo.wait_for("SPRING-TOUR · 24h · w window · refresh every", "q Quit", gone=("loading…",), timeout=60)
     fits(
         rows,
         (1, r"SPRING-TOUR · 24h · w window · refresh every 1 s · r refresh now · p pause"),
