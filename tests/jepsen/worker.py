@@ -133,7 +133,7 @@ def run(uri: str, db: str, campaign: str, process: int, seed: int, seconds: floa
         time.sleep(pause)
         uncertainty = max(uncertainty, service.clock.uncertainty.total_seconds())
         now = rec.now()
-        fresh = [h for h in holds if now - h["at"] < ttl / 2]
+        fresh = [h for h in holds if now - h["at"] < ttl / 2 and not h["aside"]]
         late = [h for h in holds if now - h["at"] > ttl * 1.2]
         r = rng.random()
         if r < 0.40 or not holds:
@@ -141,7 +141,10 @@ def run(uri: str, db: str, campaign: str, process: int, seed: int, seconds: floa
             key = f"p{process}-{rec.n + 1}" if rng.random() < 0.3 else None
             got = rec.call("reserve", {"count": count, "key": key}, lambda: service.reserve(me, campaign, "tm", count, key=key))
             if got is not None and got.codes:
-                holds.append({"rid": got.reserve_id, "codes": list(got.codes), "at": rec.now(), "key": key})
+                # One hold in five is set aside to come back only after it expired, so every
+                # history has late callers however fast the store consumes the others.
+                aside = rng.random() < 0.2
+                holds.append({"rid": got.reserve_id, "codes": list(got.codes), "at": rec.now(), "key": key, "aside": aside})
             if got is not None and key and rng.random() < 0.3:  # a keyed retry: the same answer
                 rec.call("reserve", {"count": count, "key": key}, lambda: service.reserve(me, campaign, "tm", count, key=key))
         elif r < 0.50:
