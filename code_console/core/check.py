@@ -18,8 +18,6 @@ from code_console.core.contract import StoredCode
 from code_console.core.errors import InvalidCode
 from code_console.core.models import CodeType
 
-_TYPES = frozenset(t.value for t in CodeType)
-
 # kind -> what an operator reads
 KINDS = {
     "code_not_string": "the code is not a string: it is never reserved or counted",
@@ -57,7 +55,7 @@ def misfits(s: StoredCode) -> list[str]:
         out.append(f"code_not_string: {_describe(s.code)}")
     elif not _normal(s.code):
         out.append(f"code_not_normalized: {_describe(s.code)}")
-    if not isinstance(s.code_type, str) or s.code_type not in _TYPES:
+    if CodeType.stored(s.code_type) is None:
         out.append(f"unknown_type: {_describe(s.code_type)}")
     if not s.dates_fit:
         out.append("date_not_object")

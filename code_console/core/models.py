@@ -33,6 +33,17 @@ class CodeType(_Parsed):
     TM = "tm"
     EXTERNAL = "external"
 
+    @classmethod
+    def stored(cls, value: object) -> CodeType | None:
+        """The type a stored `type` field names, or None for anything else another tool wrote
+        there (an unknown string, a number, a list): such a code belongs to no pool."""
+        if not isinstance(value, str):
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
 
 class Status(_Parsed):
     AVAILABLE = "available"

@@ -380,12 +380,12 @@ class MongoStore:
                     break
                 bounded = {**base, ASSIGNED: flt[ASSIGNED], RESERVED: flt[RESERVED]}
                 docs = list(self._col.find(bounded, fields).limit(need))
-                if not all(fits(d) for d in docs):
-                    docs = list(self._col.find({**base, **flt}, fields).hint(POOL).limit(need))
-                for d in docs:
-                    # Checked again: a query's null also matches an array holding null, which the rule does not.
-                    if fits(d):
-                        found.append(Candidate(d["_id"]["code"], Seen(d.get("reserveId"), _aware(_date(d).get("reserved")))))
+                good = [d for d in docs if fits(d)]
+                if len(good) < len(docs):
+                    # Checked here too: a query's null also matches an array holding null, which the rule does not.
+                    good = [d for d in self._col.find({**base, **flt}, fields).hint(POOL).limit(need) if fits(d)]
+                for d in good:
+                    found.append(Candidate(d["_id"]["code"], Seen(d.get("reserveId"), _aware(_date(d).get("reserved")))))
         return found
 
     def compare_and_set(
@@ -560,10 +560,10 @@ class MongoStore:
             rows = list(self._col.aggregate(pipeline, hint=dict(POOL), batchSize=LISTING_BATCH))
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         for row in rows:
-            campaign, type_value = row["_id"].get("c"), row["_id"].get("t")
-            if not isinstance(campaign, str) or not isinstance(type_value, str) or type_value not in _TYPES:
+            campaign, code_type = row["_id"].get("c"), CodeType.stored(row["_id"].get("t"))
+            if not isinstance(campaign, str) or code_type is None:
                 continue  # not the original's shape: `check` reports it
-            out.setdefault(campaign, {})[CodeType(type_value)] = StatusCounts(
+            out.setdefault(campaign, {})[code_type] = StatusCounts(
                 available=row["available"], reserved=row["reserved"], assigned=row["assigned"]
             )
         return out
@@ -644,7 +644,7 @@ class MongoStore:
         out: dict[str, Activity] = {}
         for row in rows:
             key = row["_id"]
-            if not isinstance(key.get("t"), str) or key.get("t") not in _TYPES or not isinstance(key.get("c"), str):
+            if CodeType.stored(key.get("t")) is None or not isinstance(key.get("c"), str):
                 continue  # not the original's shape: `check` reports it
             for stamp in Stamp:
                 buckets = [key.get(f"{stamp.value[0]}{i}") for i in range(len(series))]
@@ -657,7 +657,6 @@ class MongoStore:
         return out
 
 
-_TYPES = frozenset(t.value for t in CodeType)
 # An upload upsert's write errors that mean "stored, and not to be refreshed": a duplicate key
 # (the code is stored under another type) and PathNotViable (its `date` is not an object).
 _CONFLICT_CODES = frozenset({11000, 28})

@@ -863,7 +863,7 @@ class CodeService:
         values = s.values()
         return CodeRecord(
             campaign_id=s.campaign_id,
-            code_type=CodeType(s.code_type) if isinstance(s.code_type, str) and s.code_type in _TYPE_VALUES else s.code_type,
+            code_type=CodeType.stored(s.code_type) or s.code_type,
             code=s.code,
             status=status_of(values, cutoff),
             saved=s.saved if isinstance(s.saved, datetime) else None,
@@ -1057,7 +1057,6 @@ KEY_PRUNE_EVERY = 100
 LOOKUP_LIMIT = 100
 CHECK_BATCH = 1_000
 EXPORT_PAGE = 1_000
-_TYPE_VALUES = frozenset(t.value for t in CodeType)
 
 
 class _LeaseLost(Exception):

@@ -460,7 +460,7 @@ class SqliteStore:
         out: dict[str, dict[CodeType, StatusCounts]] = {}
         with self._read() as conn:
             for campaign, type_value, *values in conn.execute(f"SELECT campaign_id, type, {sums} FROM codes {where} GROUP BY campaign_id, type", args):
-                if type_value not in _TYPES:
+                if CodeType.stored(type_value) is None:
                     continue  # a type another tool wrote: in no pool; `check` reports it
                 by_status = dict(zip(rules.STATUS_RULES, values))
                 out.setdefault(campaign, {})[CodeType(type_value)] = StatusCounts(
@@ -540,7 +540,7 @@ class SqliteStore:
         out: dict[str, Activity] = {}
         with self._read() as conn:
             for campaign, type_value, kind, *rest in conn.execute(" UNION ALL ".join(selects), args):
-                if type_value not in _TYPES:
+                if CodeType.stored(type_value) is None:
                     continue
                 *buckets, n = rest
                 counts = out.setdefault(campaign, {}).setdefault((CodeType(type_value), Stamp(kind)), [[0] * s.count for s in series])
@@ -551,7 +551,6 @@ class SqliteStore:
 
 
 _COLUMNS = "campaign_id, code, type, saved, reserved, assigned, reserve_id"
-_TYPES = frozenset(t.value for t in CodeType)
 
 
 def _home_abbreviated(path: Path) -> str:

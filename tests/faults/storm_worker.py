@@ -25,10 +25,8 @@ def storm(
     rng = random.Random(seed)
     out = []
     start.wait()
-    i = -1
-    while True:
-        i += 1
-        if i >= most or (i >= calls and not (kill_now.is_set() and not restarted.is_set())):
+    for i in range(most):
+        if i >= calls and not (kill_now.is_set() and not restarted.is_set()):
             break
         key = f"w{seed}-{i}"
         asked = rng.randint(1, 5)
